@@ -92,9 +92,11 @@ def _register_routers() -> None:
     from certhub.accounts.api import router as accounts_router
     from certhub.audit.api import router as audit_router
     from certhub.directory.api import router as directory_router
+    from certhub.directory.lookup.api import router as lookup_router
     from certhub.sharing.api import router as sharing_router
 
     api.add_router("/directory/", directory_router)
+    api.add_router("/lookup/", lookup_router)
     api.add_router("/accounts/", accounts_router)
     api.add_router("/sharing/", sharing_router)
     api.add_router("/audit/", audit_router)
