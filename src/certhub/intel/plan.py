@@ -1,0 +1,157 @@
+"""What an import will store, built in memory first (no queries), then written in bulk.
+
+Converters (STIX, MISP, later CSV and free text) produce an ``ImportPlan``; ``store`` writes it
+inside the caller's transaction with one bulk insert per table, so an import costs a handful of
+queries whatever its size, and a bad object found while planning stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.utils import timezone
+
+from certhub.sharing.tlp import RESTRICTIVENESS, TLP
+
+from .models import Observable, Report, Sighting, StixObject
+
+BATCH = 2000
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def parse_timestamp(text: str | None) -> datetime | None:
+    """A STIX/ISO 8601 timestamp as an aware UTC datetime (nanoseconds cut to microseconds)."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(_FRACTION.sub(r"\1", str(text)))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def stix_timestamp(moment: datetime) -> str:
+    """Millisecond precision, as stix2-validator asks of created/modified."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def dumps(obj: dict) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class PlannedObject:
+    stix_id: str
+    type: str
+    json: str
+    created: datetime | None = None
+    modified: datetime | None = None
+    revoked: bool = False
+    name: str = ""
+    pattern: str = ""
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+@dataclass
+class PlannedObservable:
+    type: str
+    value: str
+    object_index: int | None = None  # into ImportPlan.objects
+    to_ids: bool = True
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    comment: str = ""
+    misp_type: str = ""
+    misp_value: str = ""
+    misp_category: str = ""
+    misp_uuid: uuid.UUID | None = None
+    misp_part: int = 0
+    misp_object_uuid: uuid.UUID | None = None
+    misp_object_relation: str = ""
+
+
+@dataclass
+class PlannedSighting:
+    stix_id: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int = 1
+    observable_type: str = ""
+    value: str = ""
+    indicator_stix_id: str = ""
+    source: str = ""
+
+
+@dataclass
+class ImportPlan:
+    stix_id: str
+    title: str
+    description: str = ""
+    published: datetime | None = None
+    labels: list[str] = field(default_factory=list)
+    confidence: int | None = None
+    tlp_found: set[str] = field(default_factory=set)  # TLP labels the source itself carries
+    misp: dict = field(default_factory=dict)
+    objects: list[PlannedObject] = field(default_factory=list)
+    observables: list[PlannedObservable] = field(default_factory=list)
+    sightings: list[PlannedSighting] = field(default_factory=list)
+    skipped_values: int = 0  # pattern constants that did not normalise
+
+    def strictest_tlp(self, asked: str) -> str:
+        """The asked TLP, raised to the most restrictive label the source is marked with:
+        importing never makes intelligence more shareable than its producer said."""
+        labels = [TLP(asked), *(TLP(label) for label in self.tlp_found)]
+        return max(labels, key=RESTRICTIVENESS.__getitem__).value
+
+
+def store(report: Report, plan: ImportPlan) -> dict[str, int]:
+    """Write the plan's rows for the saved ``report``; returns counts for the audit record."""
+    now = timezone.now()
+    rows = [StixObject(report=report, stix_id=o.stix_id, type=o.type, created=o.created,
+                       modified=o.modified, revoked=o.revoked, name=o.name[:500],
+                       pattern=o.pattern, valid_from=o.valid_from, valid_until=o.valid_until,
+                       added=now, json=o.json) for o in plan.objects]
+    StixObject.unrestricted.bulk_create(rows, batch_size=BATCH)
+    observables = [
+        Observable(report=report,
+                   stix_object=rows[p.object_index] if p.object_index is not None else None,
+                   type=p.type, value=p.value, to_ids=p.to_ids, first_seen=p.first_seen,
+                   last_seen=p.last_seen, comment=p.comment[:1000], misp_type=p.misp_type,
+                   misp_value=p.misp_value, misp_category=p.misp_category,
+                   misp_uuid=p.misp_uuid, misp_part=p.misp_part,
+                   misp_object_uuid=p.misp_object_uuid,
+                   misp_object_relation=p.misp_object_relation)
+        for p in plan.observables
+    ]
+    Observable.unrestricted.bulk_create(observables, batch_size=BATCH)
+    sightings = [
+        Sighting(owner_id=report.owner_id, created_by_id=report.created_by_id, tlp=report.tlp,
+                 report=report, stix_id=s.stix_id, observable_type=s.observable_type,
+                 value=s.value, indicator_stix_id=s.indicator_stix_id, count=s.count,
+                 first_seen=s.first_seen, last_seen=s.last_seen, source=s.source[:200])
+        for s in plan.sightings
+    ]
+    Sighting.unrestricted.bulk_create(sightings, batch_size=BATCH)
+    if sightings:
+        copy_audience(report, sightings)
+    return {"objects": len(rows), "observables": len(observables), "sightings": len(sightings),
+            "values_not_indexed": plan.skipped_values}
+
+
+def copy_audience(source, targets) -> None:
+    """Give shareable ``targets`` the audience of ``source`` (sightings inherit their report's)."""
+    for name in ("audience_groups", "audience_orgs", "audience_users"):
+        member_ids = list(getattr(source, name).values_list("pk", flat=True))
+        if not member_ids:
+            continue
+        m2m = targets[0]._meta.get_field(name)
+        through = m2m.remote_field.through
+        src, dst = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+        through.objects.bulk_create(
+            [through(**{f"{src}_id": target.pk, f"{dst}_id": pk})
+             for target in targets for pk in member_ids], batch_size=BATCH)

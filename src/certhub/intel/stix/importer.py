@@ -1,0 +1,192 @@
+"""STIX 2.1 bundle -> ImportPlan: validated object by object, nothing stored here.
+
+One bundle becomes one certhub Report (the unit of sharing: owner, TLP and audience are the
+importer's choice; the TLP is raised to the strictest TLP marking found in the bundle). If the
+bundle holds exactly one STIX ``report`` object, the Report takes its id, name, description,
+published, labels and confidence; otherwise it gets a new report id. A title given by the caller
+wins. Every object, the ``report`` included, is stored as a versioned StixObject; observables
+are indexed from the newest non-revoked version of each indicator (pattern) and SCO.
+
+Each object is checked by stix2-validator (the OASIS validator: schemas, vocabularies, patterns)
+and parsed by the stix2 library (strict: custom properties and objects are refused unless
+``allow_custom``). A bad object rejects the whole bundle; the error names its index and id.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import stix2
+from stix2.exceptions import STIXError
+from stix2validator import ValidationOptions, validate_instance
+
+from certhub.core.errors import InvalidInput
+
+from ..plan import (
+    ImportPlan,
+    PlannedObject,
+    PlannedObservable,
+    PlannedSighting,
+    dumps,
+    parse_timestamp,
+)
+from . import patterns
+from .markings import TLP_BY_MARKING_ID
+
+MAX_ERRORS_SHOWN = 10
+_OPTIONS = ValidationOptions(version="2.1", strict=False)
+
+
+def load(data: bytes | str | dict) -> dict:
+    """The bundle as a dict; InvalidInput if it is not JSON or not a STIX bundle."""
+    if isinstance(data, (bytes, str)):
+        try:
+            data = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"not JSON: {exc}", field="bundle") from None
+    if not isinstance(data, dict) or data.get("type") != "bundle":
+        raise InvalidInput('not a STIX bundle (expected an object with "type": "bundle")',
+                           field="bundle")
+    objects = data.get("objects")
+    if not isinstance(objects, list) or not objects:
+        raise InvalidInput("the bundle holds no objects", field="bundle.objects")
+    return data
+
+
+def _object_errors(index: int, obj, allow_custom: bool) -> list[str]:
+    label = f"object {index}"
+    if not isinstance(obj, dict):
+        return [f"{label}: not a JSON object"]
+    if not isinstance(obj.get("type"), str) or not isinstance(obj.get("id"), str):
+        return [f"{label}: needs a type and an id"]
+    label += f" ({obj['id']})"
+    result = validate_instance(obj, _OPTIONS)
+    if not result.is_valid:
+        return [f"{label}: {error.message}" for error in result.errors]
+    try:
+        stix2.parse(obj, allow_custom=allow_custom, version="2.1")
+    except (STIXError, ValueError, TypeError, KeyError) as exc:
+        return [f"{label}: {exc}"]
+    return []
+
+
+def validate(objects: list, *, allow_custom: bool = False) -> None:
+    """Raise InvalidInput naming each bad object (index and id), the first few in full."""
+    errors: list[str] = []
+    bad: list[int] = []
+    seen: dict[tuple[str, str | None], int] = {}
+    for index, obj in enumerate(objects):
+        found = _object_errors(index, obj, allow_custom)
+        if not found:
+            key = (obj["id"], obj.get("modified"))
+            if key in seen and objects[seen[key]] != obj:
+                found = [f"object {index} ({obj['id']}): a different object {seen[key]} has the "
+                         "same id and modified time"]
+            seen.setdefault(key, index)
+        if found:
+            bad.append(index)
+            errors.extend(found)
+    if errors:
+        shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
+        more = len(errors) - MAX_ERRORS_SHOWN
+        message = (f"{len(bad)} invalid object(s), nothing imported: {shown}"
+                   + (f" (and {more} more)" if more > 0 else ""))
+        raise InvalidInput(message, field=f"objects[{bad[0]}]", code="invalid_stix")
+
+
+def _planned(obj: dict) -> PlannedObject:
+    return PlannedObject(
+        stix_id=obj["id"], type=obj["type"], json=dumps(obj),
+        created=parse_timestamp(obj.get("created")), modified=parse_timestamp(obj.get("modified")),
+        revoked=bool(obj.get("revoked", False)), name=str(obj.get("name", "")),
+        pattern=obj.get("pattern", "") if obj.get("pattern_type", "stix") == "stix" else "",
+        valid_from=parse_timestamp(obj.get("valid_from")),
+        valid_until=parse_timestamp(obj.get("valid_until")),
+    )
+
+
+def _latest_versions(objects: list[dict]) -> dict[str, int]:
+    """id -> index of its newest version in the bundle."""
+    latest: dict[str, int] = {}
+    for index, obj in enumerate(objects):
+        current = latest.get(obj["id"])
+        if current is None or obj.get("modified", "") >= objects[current].get("modified", ""):
+            latest[obj["id"]] = index
+    return latest
+
+
+def plan(bundle: dict, *, title: str = "", allow_custom: bool = False) -> ImportPlan:
+    """Validate ``bundle`` (from ``load``) and turn it into an ImportPlan."""
+    raw = bundle["objects"]
+    validate(raw, allow_custom=allow_custom)
+    # Exact duplicates (same id, same modified, same content) are stored once.
+    unique: dict[tuple[str, str | None], dict] = {}
+    for obj in raw:
+        unique.setdefault((obj["id"], obj.get("modified")), obj)
+    objects = list(unique.values())
+
+    reports = [obj for obj in objects if obj["type"] == "report"]
+    head = reports[0] if len(reports) == 1 else None
+    result = ImportPlan(
+        stix_id=head["id"] if head else f"report--{uuid.uuid4()}",
+        title=(head or {}).get("name") or title or f"STIX bundle {bundle.get('id', '')}".strip(),
+        description=(head or {}).get("description", ""),
+        published=parse_timestamp((head or {}).get("published")),
+        labels=list((head or {}).get("labels", [])),
+        confidence=(head or {}).get("confidence"),
+    )
+    if title:
+        result.title = title
+    result.objects = [_planned(obj) for obj in objects]
+    latest = _latest_versions(objects)
+    indicator_values: dict[str, tuple[str, str]] = {}
+    for index, obj in enumerate(objects):
+        for marking in obj.get("object_marking_refs", ()):
+            if marking in TLP_BY_MARKING_ID:
+                result.tlp_found.add(TLP_BY_MARKING_ID[marking])
+        if latest[obj["id"]] != index or obj.get("revoked"):
+            continue
+        _plan_observables(result, index, obj, indicator_values)
+    names = {obj["id"]: obj.get("name", "") for obj in objects if obj["type"] == "identity"}
+    for index, obj in enumerate(objects):
+        if obj["type"] == "sighting" and latest[obj["id"]] == index:
+            result.sightings.append(_sighting(obj, indicator_values, names))
+    return result
+
+
+def _plan_observables(result: ImportPlan, index: int, obj: dict,
+                      indicator_values: dict[str, tuple[str, str]]) -> None:
+    if obj["type"] == "indicator" and obj.get("pattern_type") == "stix":
+        rejected: list[str] = []
+        found = list(patterns.values_in_pattern(obj["pattern"], rejected))
+        result.skipped_values += len(rejected)
+        first_seen = parse_timestamp(obj.get("valid_from"))
+        last_seen = parse_timestamp(obj.get("valid_until"))
+        to_ids = True
+    else:
+        found = list(patterns.values_in_object(obj))
+        first_seen = last_seen = None
+        to_ids = False
+    seen: set[tuple[str, str]] = set()
+    for kind, value in found:
+        if (kind, value) in seen:
+            continue
+        seen.add((kind, value))
+        result.observables.append(PlannedObservable(
+            type=kind, value=value, object_index=index, to_ids=to_ids,
+            first_seen=first_seen, last_seen=last_seen))
+    if found and obj["type"] == "indicator":
+        indicator_values[obj["id"]] = found[0]
+
+
+def _sighting(obj: dict, indicator_values: dict[str, tuple[str, str]],
+              identity_names: dict[str, str]) -> PlannedSighting:
+    """Sightings of an indicator also record its first value, so value lookups count them."""
+    kind, value = indicator_values.get(obj["sighting_of_ref"], ("", ""))
+    where = [identity_names.get(ref) or ref for ref in obj.get("where_sighted_refs", ())]
+    first = parse_timestamp(obj.get("first_seen")) or parse_timestamp(obj["created"])
+    last = parse_timestamp(obj.get("last_seen")) or first
+    return PlannedSighting(stix_id=obj["id"], first_seen=first, last_seen=last,
+                           count=int(obj.get("count", 1)), observable_type=kind, value=value,
+                           indicator_stix_id=obj["sighting_of_ref"], source=", ".join(where))
