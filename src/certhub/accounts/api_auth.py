@@ -7,7 +7,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.throttling import SimpleRateThrottle
 from ninja.utils import check_csrf
 
-from . import tokens
+from . import tokens, two_factor
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -37,19 +37,13 @@ class CerthubAuth:
             return token.user
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            needs_otp = user.requires_two_factor or _has_device(user)
-            if needs_otp and not user.is_verified():
+            if two_factor.pending(user):
+                # Password alone does not open the API: the session must pass the second factor.
                 return AnonymousUser()
             if request.method not in _SAFE_METHODS and check_csrf(request) is not None:
                 raise HttpError(403, "CSRF check failed")
             return user
         return AnonymousUser()
-
-
-def _has_device(user) -> bool:
-    from django_otp import user_has_device
-
-    return user_has_device(user, confirmed=True)
 
 
 def require_user(request):
@@ -60,12 +54,21 @@ def require_user(request):
     return user
 
 
-def require_writer(request):
-    """A user whose role and token scope both allow writing, or 401/403."""
+def require_write_scope(request):
+    """The authenticated user, unless the request came with a read-only token (then 403).
+
+    For changes to one's own account (tokens), which every role may make.
+    """
     user = require_user(request)
     token = getattr(request, "api_token", None)
     if token is not None and not token.allows_write:
         raise HttpError(403, "this token is read-only")
+    return user
+
+
+def require_writer(request):
+    """A user whose role and token scope both allow writing, or 401/403."""
+    user = require_write_scope(request)
     if not user.can_write:
         raise HttpError(403, "your role cannot change records")
     return user

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
 
-# Paths a half-logged-in user may still reach: the two-factor pages, logout, static files, the
-# language switch. The API authenticates by token and is not affected.
-_OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/", "/taxii2/")
+from . import two_factor
+
+# Areas that authenticate each request themselves and refuse a half-logged-in session on their
+# own (the API through CerthubAuth), or hold nothing private (static files, language switch).
+_OPEN_PREFIXES = ("/static/", "/i18n/", "/api/", "/taxii2/")
+
+# The only pages a half-logged-in user may open: those that finish (or abandon) logging in.
+# Named, not by path prefix, so that e.g. /accounts/tokens/ stays closed.
+OPEN_VIEWS = frozenset({
+    "login", "logout", "two_factor", "two_factor_setup",
+    "password_reset", "password_reset_done", "password_reset_confirm",
+    "password_reset_complete",
+})
 
 
 class TwoFactorRequiredMiddleware:
@@ -17,12 +28,17 @@ class TwoFactorRequiredMiddleware:
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated
                 and not request.path.startswith(_OPEN_PREFIXES)
-                and not user.is_verified() and _needs_second_factor(user)):
-            return redirect("accounts:two_factor")
+                and not _is_open_view(request.path_info)
+                and two_factor.pending(user)):
+            target = "accounts:two_factor" if two_factor.has_device(user) else \
+                "accounts:two_factor_setup"
+            return redirect(target)
         return self.get_response(request)
 
 
-def _needs_second_factor(user) -> bool:
-    from django_otp import user_has_device
-
-    return user.requires_two_factor or user_has_device(user, confirmed=True)
+def _is_open_view(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.namespace == "accounts" and match.url_name in OPEN_VIEWS

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certhub.audit.services import Action, record
 from certhub.core.errors import InvalidInput
@@ -15,20 +16,35 @@ from .models import TOKEN_PREFIX, ApiToken, TokenScope, hash_token
 
 
 def issue(user, *, name: str, scope: str = TokenScope.READ, expires_in_days: int | None = None,
-          request=None, actor=None) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is never stored and never shown again."""
+          request=None, actor=None, issued_by_token: ApiToken | None = None,
+          ) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored and never shown again.
+
+    A token made through the API with another token (``issued_by_token``) expires no later than
+    that token, so a leaked token cannot mint itself a longer life.
+    """
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise InvalidInput(_("The name is longer than 100 characters."), field="name")
     if scope not in TokenScope.values:
-        raise InvalidInput(f"scope must be one of {', '.join(TokenScope.values)}", field="scope")
+        raise InvalidInput(_("The scope must be one of: %(scopes)s.")
+                           % {"scopes": ", ".join(TokenScope.values)}, field="scope")
     if expires_in_days is not None and not 0 < expires_in_days <= settings.API_TOKEN_MAX_DAYS:
-        raise InvalidInput(f"expiry must be 1 to {settings.API_TOKEN_MAX_DAYS} days",
-                           field="expires")
+        raise InvalidInput(_("The expiry must be 1 to %(max)s days.")
+                           % {"max": settings.API_TOKEN_MAX_DAYS}, field="expires_days")
     if scope == TokenScope.WRITE and not user.can_write:
-        raise InvalidInput("this user's role cannot write, so a write token makes no sense",
-                           field="scope")
+        raise InvalidInput(_("This user's role cannot change records, so only a read token "
+                             "can be issued."), field="scope")
     raw = ApiToken.generate()
     expires = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    parent_expires = issued_by_token.expires if issued_by_token is not None else None
+    if parent_expires is not None:
+        if expires is not None and expires > parent_expires:
+            raise InvalidInput(_("A token cannot outlive the token that creates it."),
+                               field="expires_days")
+        expires = expires or parent_expires
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name.strip() or "token",
+        token = ApiToken.objects.create(user=user, name=name or "token",
                                         key_hash=hash_token(raw), hint=raw[:12], scope=scope,
                                         expires=expires)
         record(Action.TOKEN, user=actor or user, request=request, obj=token,

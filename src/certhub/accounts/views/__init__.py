@@ -1,0 +1,1 @@
+"""Server-rendered account pages: login and two-factor, profile, tokens, user management."""
