@@ -66,3 +66,11 @@ def world(db):
     w.bank_analyst = make_user(bank, Role.ANALYST)
     w.partner_analyst = make_user(partner, Role.ANALYST)
     return w
+
+
+@pytest.fixture
+def demo_directory(db):
+    """The ASEAN demo directory, users and sharing groups, as `certhub loaddemo` loads them."""
+    from certhub.directory import demo
+
+    return demo.load_demo()

@@ -7,7 +7,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.throttling import SimpleRateThrottle
 from ninja.utils import check_csrf
 
+from certhub.core.api_guards import require_user, require_write_scope, require_writer
+
 from . import tokens, two_factor
+
+__all__ = ["CerthubAuth", "PerTokenThrottle", "require_user", "require_write_scope",
+           "require_writer"]
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -44,34 +49,6 @@ class CerthubAuth:
                 raise HttpError(403, "CSRF check failed")
             return user
         return AnonymousUser()
-
-
-def require_user(request):
-    """The authenticated user, or 401."""
-    user = request.auth
-    if user is None or not user.is_authenticated:
-        raise AuthenticationError(401, "authentication required")
-    return user
-
-
-def require_write_scope(request):
-    """The authenticated user, unless the request came with a read-only token (then 403).
-
-    For changes to one's own account (tokens), which every role may make.
-    """
-    user = require_user(request)
-    token = getattr(request, "api_token", None)
-    if token is not None and not token.allows_write:
-        raise HttpError(403, "this token is read-only")
-    return user
-
-
-def require_writer(request):
-    """A user whose role and token scope both allow writing, or 401/403."""
-    user = require_write_scope(request)
-    if not user.can_write:
-        raise HttpError(403, "your role cannot change records")
-    return user
 
 
 class PerTokenThrottle(SimpleRateThrottle):

@@ -93,6 +93,7 @@ def _register_routers() -> None:
     from certhub.audit.api import router as audit_router
     from certhub.directory.api import router as directory_router
     from certhub.directory.lookup.api import router as lookup_router
+    from certhub.intel.api import router as intel_router
     from certhub.sharing.api import router as sharing_router
 
     api.add_router("/directory/", directory_router)
@@ -100,6 +101,7 @@ def _register_routers() -> None:
     api.add_router("/accounts/", accounts_router)
     api.add_router("/sharing/", sharing_router)
     api.add_router("/audit/", audit_router)
+    api.add_router("/intel/", intel_router)
 
 
 _register_routers()

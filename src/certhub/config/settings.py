@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "certhub.sharing",
     "certhub.directory",
     "certhub.accounts",
+    "certhub.intel",
+    "certhub.feeds",
     "certhub.web",
     "certhub.cli",
 ]

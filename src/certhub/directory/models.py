@@ -134,7 +134,7 @@ class ConstituencyKind(models.TextChoices):
 class ConstituencyEntry(TimeStampedModel):
     """One thing an organisation is responsible for: a prefix, an ASN, a domain suffix, a country.
 
-    ``value`` is stored normalised (see validators.normalise_constituency), so that lookups and
+    ``value`` is stored normalised (see normalise.constituency_value), so that lookups and
     uniqueness compare like with like.
     """
 

@@ -19,10 +19,17 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 MAX_ASN = 4_294_967_295  # 32-bit ASNs (RFC 6793)
 
 
+# Two-letter codes CLDR lists that are not ISO 3166-1 countries: exceptionally reserved (EU, UN,
+# AC, TA...), user-assigned or private-use (XK, XA, XB, QO, ZZ "unknown region").
+NOT_ISO_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
+                               "XA", "XB", "XK", "ZZ"})
+
+
 @lru_cache(maxsize=1)
 def country_codes() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes known to CLDR (via Babel), without the numeric region codes."""
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+    """ISO 3166-1 alpha-2 codes known to CLDR (via Babel): no numeric regions, no pseudo-codes."""
+    return frozenset(code for code in Locale("en").territories
+                     if len(code) == 2 and code.isalpha() and code not in NOT_ISO_COUNTRIES)
 
 
 def country_name(code: str, locale: str = "en") -> str:

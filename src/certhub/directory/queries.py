@@ -3,7 +3,8 @@ their profiles and constituencies are public RFC 2350 information."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from certhub.core.errors import NotFound
 
@@ -49,3 +50,27 @@ def contact(user, pk: int) -> Contact:
 
 def constituency(organisation: Organisation) -> QuerySet[ConstituencyEntry]:
     return organisation.constituency.order_by("kind", "value")
+
+
+def constituency_entry(organisation: Organisation, entry_id: int) -> ConstituencyEntry:
+    found = organisation.constituency.filter(pk=entry_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def with_visible_contact_counts(qs: QuerySet[Organisation], user) -> QuerySet[Organisation]:
+    """Annotate ``visible_contacts``: contacts of each organisation that ``user`` may see.
+
+    Counts go through the sharing rule like every read, so a hidden contact changes no number.
+    """
+    visible = (Contact.objects.visible_to(user).filter(owner=OuterRef("pk")).order_by()
+               .values("owner").annotate(n=Count("pk")).values("n"))
+    return qs.annotate(visible_contacts=Coalesce(Subquery(visible), 0))
+
+
+def contacts_with_audience(user, organisation: Organisation | None = None) -> QuerySet[Contact]:
+    """``contacts`` with what the API shows of each prefetched (audience, owner)."""
+    return contacts(user, organisation).prefetch_related(
+        "audience_groups", "audience_orgs", "audience_users").order_by("owner__short_name",
+                                                                       "role", "name", "pk")
