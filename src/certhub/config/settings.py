@@ -163,6 +163,9 @@ API_RATE_LIMIT = declare("CERTHUB_API_RATE_LIMIT", "1200/m",
 TLS = as_bool("CERTHUB_TLS", False, "certhub is reached over HTTPS: secure cookies, HSTS, "
               "redirect of plain HTTP.")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = TLS
+# Without TLS these deployment warnings restate CERTHUB_TLS=false; certhub.W001 covers a mismatch.
+SILENCED_SYSTEM_CHECKS = [] if TLS else ["security.W004", "security.W008", "security.W012",
+                                          "security.W016"]
 SECURE_SSL_REDIRECT = TLS
 SECURE_HSTS_SECONDS = 31536000 if TLS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = TLS
