@@ -47,8 +47,10 @@ def test_check_reports_missing_data_file_and_unreachable_database(tmp_path):
     result = run(["check"], tmp_path, CERTHUB_ASN_DB=str(tmp_path / "missing.tsv"),
                  DATABASE_URL="postgres://postgres@127.0.0.1:1/nothing")
     assert result.returncode == 1
-    assert "certhub.E001" in result.stderr and "cannot connect to the database" in result.stderr
-    assert "certhub.E003" in result.stderr and "missing.tsv" in result.stderr
+    assert "certhub.E001" in result.stderr
+    assert "cannot connect to the database" in result.stderr
+    assert "certhub.E003" in result.stderr
+    assert "missing.tsv" in result.stderr
 
 
 def test_check_reports_unreachable_broker(tmp_path):

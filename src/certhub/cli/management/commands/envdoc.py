@@ -1,4 +1,4 @@
-"""`certhub envdoc`: the table of every configuration variable, as docs/configuration.md holds it."""
+"""`certhub envdoc`: every configuration variable as a table (docs/configuration.md)."""
 
 from __future__ import annotations
 

@@ -38,8 +38,9 @@ class Command(BaseCommand):
         if not 0 < port < 65536:
             raise CommandError(f"--port must be 1 to 65535, not {port}")
         call_command("collectstatic", interactive=False, verbosity=0)
-        from certhub.config.wsgi import application
         from gunicorn.app.base import BaseApplication
+
+        from certhub.config.wsgi import application
 
         bind = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
         config = {
