@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from .env import ConfigError, as_bool, as_int, as_list, declare, secret_key
 
@@ -225,6 +226,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    # Feeds decide themselves which are due; the beat only asks every minute.
+    "feeds-run-due": {"task": "certhub.feeds.run_due_feeds", "schedule": 60.0},
+    "feeds-expire": {"task": "certhub.feeds.expire_findings", "schedule": crontab(hour=3, minute=0)},
+}
 
 # --- Directory lookup data ------------------------------------------------------------------------
 ASN_DB = declare("CERTHUB_ASN_DB", "",

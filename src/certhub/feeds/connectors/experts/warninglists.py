@@ -1,0 +1,204 @@
+"""Warning-list flags: names of the MISP warning lists (known benign or reserved values: public
+DNS resolvers, cloud and CDN ranges, benign file hashes, RFC 1918 ...) that hold a finding's
+value. Flags inform the analyst; they never drop a finding.
+
+The lists ship with ``pymispwarninglists`` (read from its data folder, offline). This index is
+built for the pipeline's volume: about a microsecond per value. Address ranges of every CIDR
+list are merged into one sorted table of segments (one ``bisect`` per address); exact strings
+and host names (matched by every parent domain) are dictionaries; each maps to a bit set of
+lists. A list applies only to the value types its ``matching_attributes`` name, as in MISP.
+Not applied here: substring and regex lists (a few dozen entries that would cost a scan per
+value) and lists larger than MAX_LIST_SIZE (the top-million site rankings: 100 MB each in
+memory); the intel app's warning-list check covers those for single observables.
+
+When the package is not installed, ``available`` is False and findings get no flags.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import json
+import threading
+from bisect import bisect_right
+from pathlib import Path
+from socket import AF_INET, AF_INET6, inet_pton
+
+from ..events import ASN, DOMAIN, EMAIL, IPV4, IPV6, MD5, PREFIX, SHA1, SHA256, SHA512, URL, Event
+
+MAX_LIST_SIZE = 250_000
+MAX_FILE_BYTES = 16 << 20  # the two top-million rankings are 20-25 MB: skipped unread
+_IP_TYPES = frozenset({IPV4, IPV6, PREFIX})
+_HOST_TYPES = frozenset({DOMAIN, URL, EMAIL})
+_HASH_TYPES = frozenset({MD5, SHA1, SHA256, SHA512})
+_ALL = frozenset({IPV4, IPV6, PREFIX, DOMAIN, URL, EMAIL, ASN, MD5, SHA1, SHA256, SHA512})
+# MISP attribute types a list names in matching_attributes → finding value types.
+_MISP_TYPES = {
+    "ip-src": _IP_TYPES, "ip-dst": _IP_TYPES, "ip-src|port": _IP_TYPES,
+    "ip-dst|port": _IP_TYPES, "domain|ip": _IP_TYPES | {DOMAIN},
+    "domain": {DOMAIN, URL, EMAIL}, "hostname": {DOMAIN, URL, EMAIL},
+    "hostname|port": {DOMAIN, URL}, "url": {URL}, "uri": {URL}, "link": {URL},
+    "email": {EMAIL}, "email-src": {EMAIL}, "email-dst": {EMAIL}, "target-email": {EMAIL},
+    "md5": {MD5}, "sha1": {SHA1}, "sha256": {SHA256}, "sha512": {SHA512},
+    "filename|md5": {MD5}, "filename|sha1": {SHA1}, "filename|sha256": {SHA256},
+    "filename|sha512": {SHA512}, "AS": {ASN},
+}
+
+_lock = threading.Lock()
+_index: _Index | None = None
+_missing = False
+
+
+def lists_folder() -> Path | None:
+    spec = importlib.util.find_spec("pymispwarninglists")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "misp-warninglists" \
+        / "lists"
+    return folder if folder.is_dir() else None
+
+
+class _Ranges:
+    """Merged address ranges of all CIDR lists of one IP version: segment starts and bits."""
+
+    def __init__(self, intervals: list[tuple[int, int, int]]):
+        edges: dict[int, list[tuple[int, int]]] = {}
+        for start, end, bit in intervals:
+            edges.setdefault(start, []).append((bit, 1))
+            edges.setdefault(end + 1, []).append((bit, -1))
+        counts: dict[int, int] = {}
+        self.starts: list[int] = []
+        self.bits: list[int] = []
+        for point in sorted(edges):
+            for bit, step in edges[point]:
+                counts[bit] = counts.get(bit, 0) + step
+            mask = 0
+            for bit, count in counts.items():
+                if count > 0:
+                    mask |= bit
+            self.starts.append(point)
+            self.bits.append(mask)
+
+    def lookup(self, number: int) -> int:
+        at = bisect_right(self.starts, number) - 1
+        return self.bits[at] if at >= 0 else 0
+
+
+class _Index:
+    def __init__(self, folder: Path):
+        self.names: list[str] = []
+        self.types: list[frozenset[str]] = []
+        self.exact: dict[str, int] = {}
+        self.hosts: dict[str, int] = {}
+        intervals: dict[int, list[tuple[int, int, int]]] = {4: [], 6: []}
+        for path in sorted(folder.glob("*/list.json")):
+            if path.stat().st_size > MAX_FILE_BYTES:
+                continue
+            with path.open(encoding="utf-8") as handle:
+                document = json.load(handle)
+            entries = document.get("list") or []
+            kind = document.get("type")
+            if kind not in ("cidr", "hostname", "string") or len(entries) > MAX_LIST_SIZE:
+                continue
+            bit = 1 << len(self.names)
+            self.names.append(document.get("name", path.parent.name))
+            attributes = document.get("matching_attributes") or []
+            types = set().union(*(_MISP_TYPES.get(a, set()) for a in attributes))
+            self.types.append(frozenset(types or _ALL))
+            for entry in entries:
+                text = str(entry).strip().lower()
+                if not text:
+                    continue
+                if kind == "cidr":
+                    try:
+                        network = ipaddress.ip_network(text, strict=False)
+                    except ValueError:
+                        continue
+                    intervals[network.version].append(
+                        (int(network.network_address), int(network.broadcast_address), bit))
+                elif kind == "hostname":
+                    host = text.lstrip(".")
+                    self.hosts[host] = self.hosts.get(host, 0) | bit
+                else:
+                    self.exact[text] = self.exact.get(text, 0) | bit
+        self.v4 = _Ranges(intervals[4])
+        self.v6 = _Ranges(intervals[6])
+
+    def bits(self, value_type: str, value: str, ip: str | None) -> int:
+        text = value.lower()
+        mask = self.exact.get(text, 0)
+        address = ip if ip else (value.partition("/")[0] if value_type == PREFIX else
+                                 (value if value_type in (IPV4, IPV6) else None))
+        if address:
+            mask |= self._address(address)
+        host = None
+        if value_type == URL:
+            host = text.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
+            host = host.rpartition(":")[0] if host.count(":") == 1 else host.strip("[]")
+        elif value_type == DOMAIN:
+            host = text
+        elif value_type == EMAIL:
+            host = text.rpartition("@")[2]
+        if host and host != address:  # host lists hold names, not addresses
+            mask |= self.exact.get(host, 0)
+            hosts = self.hosts
+            labels = host
+            while labels:
+                mask |= hosts.get(labels, 0)
+                labels = labels.partition(".")[2]
+        return mask
+
+    def _address(self, text: str) -> int:
+        try:
+            return self.v4.lookup(int.from_bytes(inet_pton(AF_INET, text), "big"))
+        except OSError:
+            pass
+        try:
+            return self.v6.lookup(int.from_bytes(inet_pton(AF_INET6, text), "big"))
+        except OSError:
+            return 0
+
+    def names_for(self, mask: int, value_type: str) -> tuple[str, ...]:
+        found = []
+        number = 0
+        while mask:
+            if mask & 1 and value_type in self.types[number]:
+                found.append(self.names[number])
+            mask >>= 1
+            number += 1
+        return tuple(sorted(found))
+
+
+def index() -> _Index | None:
+    """The process-wide index, built on first use; None without the package."""
+    global _index, _missing
+    if _index is None and not _missing:
+        with _lock:
+            if _index is None and not _missing:
+                folder = lists_folder()
+                if folder is None:
+                    _missing = True
+                else:
+                    _index = _Index(folder)
+    return _index
+
+
+class WarninglistFlagger:
+    def __init__(self, enabled: bool = True):
+        self.index = index() if enabled else None
+
+    @property
+    def available(self) -> bool:
+        return self.index is not None
+
+    def process(self, events: list[Event]) -> None:
+        index = self.index
+        if index is None:
+            return
+        bits = index.bits
+        for event in events:
+            mask = bits(event.value_type, event.value, event.ip)
+            if mask:
+                names = index.names_for(mask, event.value_type)
+                if names:
+                    event.warninglists = names

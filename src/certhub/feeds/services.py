@@ -1,0 +1,335 @@
+"""Every write of the feeds app: feed definitions, runs, acknowledgements, expiry.
+
+Runs: ``run_feed`` first resumes the feed's unfinished run (failed, or left "running" by a
+worker that died: no progress for STALE_AFTER), reading the very same input again from its
+committed position; only when nothing is left to resume does it collect the source anew. A
+run whose input has changed or vanished, or that failed MAX_ATTEMPTS times, is given up
+(status failed: its findings stay invisible and do not count as seen for deduplication).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certhub.audit.services import Action, record
+from certhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+from . import queries, schedule
+from .connectors import collectors, parsers
+from .connectors.collectors import Input
+from .models import Feed, FeedRun, Finding, RunStatus, SourceKind
+from .pipeline import DEFAULT_BATCH, Pipeline
+from .validation import DEFINITION_FIELDS, check_feed
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+Progress = Callable[[FeedRun, int], None]
+
+
+# --- feed definitions ----------------------------------------------------------------------------
+def _require_hub_admin(user) -> None:
+    if user is not None and not getattr(user, "is_hub_admin", False):
+        raise PermissionDenied(_("Only hub administrators manage feeds."))
+
+
+def feed_from_definition(definition: dict, feed: Feed | None = None) -> Feed:
+    """A validated (unsaved) Feed from a YAML/JSON definition; InvalidInput naming the field."""
+    if not isinstance(definition, dict):
+        raise InvalidInput(_("A feed definition must be a mapping."))
+    unknown = sorted(set(definition) - DEFINITION_FIELDS)
+    if unknown:
+        raise InvalidInput(_("Unknown field %(names)s in the definition of feed %(feed)s.")
+                           % {"names": ", ".join(unknown), "feed": definition.get("name", "?")},
+                           field=unknown[0])
+    for required in ("name", "source", "location", "parser"):
+        if not definition.get(required):
+            raise InvalidInput(_("A feed definition needs %(field)s.") % {"field": required},
+                               field=required)
+    feed = feed or Feed()
+    values = dict(definition)
+    values["source_kind"] = values.pop("source")
+    # The definition is the whole truth: a field it leaves out goes back to its default.
+    for name in DEFINITION_FIELDS - {"source"} - set(values):
+        values[name] = Feed._meta.get_field(name).get_default()
+    for name, value in values.items():
+        setattr(feed, name, value if value is not None else "")
+    for name in ("collector_params", "parser_params"):
+        if not getattr(feed, name):
+            setattr(feed, name, {})
+    check_feed(feed)
+    from django.core.exceptions import ValidationError
+
+    try:
+        feed.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidInput(f"{feed.name}: {field}: {' '.join(messages)}", field=field) from None
+    return feed
+
+
+def load_feeds(definitions: Iterable[dict], *, user=None) -> tuple[list[Feed], list[Feed]]:
+    """Create or update feeds by name, all or nothing. Returns (created, updated)."""
+    _require_hub_admin(user)
+    definitions = list(definitions)
+    names = [d.get("name") for d in definitions if isinstance(d, dict)]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise InvalidInput(_("Feed %(name)s is defined twice.") % {"name": duplicated[0]},
+                           field="name")
+    created, updated = [], []
+    with transaction.atomic():
+        for definition in definitions:
+            existing = Feed.objects.filter(name=(definition or {}).get("name")).first() \
+                if isinstance(definition, dict) else None
+            feed = feed_from_definition(definition, existing)
+            feed.save()
+            (updated if existing else created).append(feed)
+            record(Action.CHANGE if existing else Action.CREATE, user=user, obj=feed,
+                   details={"source": feed.source_kind, "parser": feed.parser})
+    return created, updated
+
+
+def ingest_feed(name: str, path: Path, parser: str, params: dict, *, user=None) -> Feed:
+    """The feed ``certhub ingest`` runs a local file under: the named one, or a new file feed."""
+    feed = Feed.objects.filter(name=name).first()
+    if feed is not None:
+        if feed.parser != parser:
+            raise InvalidInput(_("Feed %(feed)s uses the parser %(feed_parser)s, not "
+                                 "%(parser)s.") % {"feed": name, "feed_parser": feed.parser,
+                                                   "parser": parser}, field="parser")
+        if params:
+            feed.parser_params = parsers.get(parser).check({**feed.parser_params, **params})
+        return feed
+    parser_class = parsers.get(parser)
+    kind = SourceKind.FOLDER if parser_class.input_kind == "folder" else SourceKind.FILE
+    feed = feed_from_definition({"name": name, "source": kind, "location": str(path),
+                                 "parser": parser, "parser_params": params,
+                                 "title": _("Ingested with %(parser)s") % {"parser": parser}})
+    with transaction.atomic():
+        feed.save()
+        record(Action.CREATE, user=user, obj=feed, details={"via": "ingest"})
+    return feed
+
+
+# --- runs -----------------------------------------------------------------------------------------
+def run_feed(feed: Feed, *, trigger: str = "", progress: Progress | None = None,
+             batch_size: int = DEFAULT_BATCH, input_path: Path | None = None,
+             fail_after_batches: int | None = None) -> list[FeedRun]:
+    """Resume the feed's unfinished run, or collect and process its source. Returns the runs
+    processed (a folder source gives one run per file). ``input_path`` reads that file instead
+    of collecting (``certhub ingest``). A run that fails is left failed (resumable) and the
+    exception propagates."""
+    runs = _resume(feed, progress, batch_size, fail_after_batches, input_path)
+    if runs:
+        return runs
+    run = FeedRun.objects.create(feed=feed, status=RunStatus.RUNNING, trigger=trigger[:100],
+                                 started_at=timezone.now(), heartbeat_at=timezone.now(),
+                                 source=str(input_path or feed.location)[:2000])
+    Feed.objects.filter(pk=feed.pk).update(last_started_at=run.started_at)
+    parser_class = parsers.get(feed.parser)
+    try:
+        if input_path is not None:
+            if not input_path.exists():
+                raise InvalidInput(_("%(path)s does not exist.") % {"path": input_path},
+                                   field="file")
+            collected = collectors.Collected([Input.of(input_path, str(input_path))])
+        else:
+            collector = collectors.get(feed.source_kind)(feed.location, **feed.collector_params)
+            collected = collector.collect(feed, spool_dir(run),
+                                          folder_input=parser_class.input_kind == "folder")
+    except Exception as exc:
+        _fail(run, exc)
+        raise
+    if collected.etag != feed.etag or collected.last_modified != feed.last_modified:
+        feed.etag, feed.last_modified = collected.etag, collected.last_modified
+        Feed.objects.filter(pk=feed.pk).update(etag=feed.etag, last_modified=feed.last_modified)
+    if collected.not_modified or not collected.inputs:
+        run.not_modified = collected.not_modified
+        run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+        run.save()
+        return [run]
+    inputs = _not_yet_read(feed, collected.inputs) if feed.source_kind == SourceKind.FOLDER \
+        else collected.inputs
+    if not inputs:  # every file of the folder was read by an earlier run
+        run.not_modified = True
+        run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+        run.save()
+        return [run]
+    runs = []
+    for number, item in enumerate(inputs):
+        if number:
+            run = FeedRun.objects.create(feed=feed, trigger=run.trigger,
+                                         source=item.source[:2000])
+        # Queued until processed: a worker that dies in between leaves them to be resumed.
+        run.status = RunStatus.QUEUED
+        run.input_path, run.input_size, run.input_mtime_ns = (str(item.path), item.size,
+                                                              item.mtime_ns)
+        run.source = item.source[:2000]
+        run.total = item.size if item.path.is_file() else None
+        run.save()
+        runs.append(run)
+    for run in runs:
+        _process(feed, run, progress, batch_size, fail_after_batches)
+    return runs
+
+
+def _not_yet_read(feed: Feed, inputs: list[Input]) -> list[Input]:
+    """The folder's files that no successful run of this feed has read in this very state."""
+    done = set(feed.runs.filter(status=RunStatus.SUCCEEDED, input_path__in=[
+        str(item.path) for item in inputs]).values_list("input_path", "input_size",
+                                                         "input_mtime_ns"))
+    return [item for item in inputs if (str(item.path), item.size, item.mtime_ns) not in done]
+
+
+def _resume(feed, progress, batch_size, fail_after_batches, input_path=None) -> list[FeedRun]:
+    now = timezone.now()
+    resumed = []
+    unfinished = feed.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING,
+                                              RunStatus.FAILED],
+                                  attempts__lt=MAX_ATTEMPTS).exclude(input_path="")
+    if input_path is not None:  # certhub ingest FILE: only a run of that very file
+        unfinished = unfinished.filter(input_path=str(input_path))
+    for run in unfinished.order_by("pk"):
+        if run.status == RunStatus.RUNNING and run.heartbeat_at and \
+                now - run.heartbeat_at < STALE_AFTER:
+            raise Conflict(_("Feed %(feed)s is being run (run %(run)d).")
+                           % {"feed": feed.name, "run": run.pk})
+        if not _same_input(run):
+            _give_up(run, _("its input changed or disappeared before it could be resumed"))
+            continue
+        _process(feed, run, progress, batch_size, fail_after_batches)
+        resumed.append(run)
+    return resumed
+
+
+_GIVEN_UP = "given up: "
+
+
+def _same_input(run: FeedRun) -> bool:
+    path = Path(run.input_path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return (run.input_size, run.input_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+
+def _give_up(run: FeedRun, reason: str) -> None:
+    run.status, run.finished_at = RunStatus.FAILED, timezone.now()
+    run.attempts = MAX_ATTEMPTS
+    run.error = f"{_GIVEN_UP}{reason}"
+    run.save()
+    _clean_spool(run)
+
+
+def _process(feed, run, progress, batch_size, fail_after_batches) -> None:
+    run.status = RunStatus.RUNNING
+    run.attempts += 1
+    run.started_at = run.started_at or timezone.now()
+    run.heartbeat_at = timezone.now()
+    run.error = ""
+    run.save()
+    parser = parsers.get(feed.parser)(**feed.parser_params)
+    pipeline = Pipeline(feed, run, batch_size=batch_size, progress=progress,
+                        fail_after_batches=fail_after_batches)
+    try:
+        pipeline.consume(parser.items(Path(run.input_path), start=run.position))
+    except Exception as exc:
+        run.refresh_from_db()
+        _fail(run, exc)
+        raise
+    run.refresh_from_db()
+    run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+    run.save()
+    _clean_spool(run)
+    log.info("feed %s run %s: read %d, failed %d, duplicates %d, routed %d, unrouted %d",
+             feed.name, run.pk, run.read, run.failed, run.duplicates, run.routed, run.unrouted)
+
+
+def _fail(run: FeedRun, exc: Exception) -> None:
+    run.status, run.finished_at = RunStatus.FAILED, timezone.now()
+    run.error = (getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")[:5000]
+    run.save()
+    if run.attempts >= MAX_ATTEMPTS:
+        _clean_spool(run)
+
+
+def spool_dir(run: FeedRun) -> Path:
+    return Path(settings.DATA_DIR) / "feeds" / "spool" / f"run-{run.pk}"
+
+
+def _clean_spool(run: FeedRun) -> None:
+    folder = spool_dir(run)
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def due_feeds(now: dt.datetime | None = None) -> list[Feed]:
+    """Enabled feeds whose schedule says they should run now, and feeds with a run to resume
+    (failed with attempts left, or left running by a worker that stopped making progress)."""
+    now = now or timezone.now()
+    resumable = set(FeedRun.objects.filter(attempts__lt=MAX_ATTEMPTS).exclude(input_path="")
+                    .filter(Q(status__in=[RunStatus.FAILED, RunStatus.QUEUED])
+                            | Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER))
+                    .values_list("feed_id", flat=True))
+    return [feed for feed in Feed.objects.filter(enabled=True)
+            if feed.pk in resumable
+            or (feed.schedule and schedule.is_due(feed.schedule, feed.last_started_at, now))]
+
+
+# --- findings ------------------------------------------------------------------------------------
+def acknowledge(user, finding_ids: Iterable[int], *, acknowledged: bool = True,
+                request=None) -> int:
+    """Mark findings of the user's own inbox as handled (or not). Returns how many changed.
+
+    Only findings routed to the user's organisation can be acknowledged, by a role that
+    writes; ids the user cannot see are ignored (never told apart from missing ones)."""
+    if not getattr(user, "can_write", False):
+        raise PermissionDenied(_("Your role cannot acknowledge findings."))
+    ids = [int(pk) for pk in finding_ids]
+    if not ids:
+        return 0
+    with transaction.atomic():
+        targets = queries.visible_findings(user).filter(pk__in=ids,
+                                                        organisation_id=user.organisation_id)
+        if acknowledged:
+            changed = targets.filter(acknowledged_at__isnull=True).update(
+                acknowledged_at=timezone.now(), acknowledged_by=user)
+        else:
+            changed = targets.filter(acknowledged_at__isnull=False).update(
+                acknowledged_at=None, acknowledged_by=None)
+        if not changed and len(ids) == 1 and not targets.exists():
+            raise NotFound()
+        record(Action.CHANGE, user=user, request=request, object_type="feeds.finding",
+               object_id=",".join(map(str, ids[:20])),
+               object_repr=_("%(n)d findings acknowledged") % {"n": changed} if acknowledged
+               else _("%(n)d findings reopened") % {"n": changed},
+               details={"ids": ids[:1000], "acknowledged": acknowledged, "changed": changed})
+    return changed
+
+
+def export_inbox_csv(user, *, request=None, **filters):
+    """The CSV lines of the user's inbox with these filters; the export is audited."""
+    findings = queries.inbox(user, **filters)
+    record(Action.EXPORT, user=user, request=request, object_type="feeds.finding",
+           object_repr=_("findings inbox as CSV"),
+           details={key: str(value) for key, value in filters.items() if value is not None})
+    return queries.inbox_csv(findings)
+
+
+def expire_findings(now: dt.datetime | None = None) -> int:
+    """Remove findings past their expiry. Returns how many rows went."""
+    deleted, _per_model = Finding.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted
