@@ -229,7 +229,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     # Feeds decide themselves which are due; the beat only asks every minute.
     "feeds-run-due": {"task": "certhub.feeds.run_due_feeds", "schedule": 60.0},
-    "feeds-expire": {"task": "certhub.feeds.expire_findings", "schedule": crontab(hour=3, minute=0)},
+    "feeds-expire": {"task": "certhub.feeds.expire_findings",
+                     "schedule": crontab(hour=3, minute=0)},
 }
 
 # --- Directory lookup data ------------------------------------------------------------------------
