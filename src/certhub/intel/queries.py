@@ -3,6 +3,7 @@ correlation or sighting the user may not see is never returned, counted or hinte
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,15 +20,22 @@ LOOKUP_LIMIT = 100_000
 CHUNK = 1000
 
 
-def reports(user, *, tlp: str = "", owner: int | None = None, label: str = "",
+def reports(user, *, tlp: str = "", owner: int | str | None = None, label: str = "",
             search: str = "", source: str = "", since: datetime | None = None,
-            until: datetime | None = None, value: str = "") -> QuerySet[Report]:
-    """Reports the user may see, newest first, with the list page's filters."""
+            until: datetime | None = None, value: str = "",
+            observable_type: str = "") -> QuerySet[Report]:
+    """Reports the user may see, newest first, with the list page's filters. ``owner`` is an
+    organisation id or short name; ``observable_type`` keeps reports holding that kind."""
     qs = Report.objects.visible_to(user).select_related("owner")
     if tlp:
         qs = qs.filter(tlp=tlp)
-    if owner:
-        qs = qs.filter(owner_id=owner)
+    if isinstance(owner, str) and not owner.isdigit():
+        qs = qs.filter(owner__short_name__iexact=owner)
+    elif owner:
+        qs = qs.filter(owner_id=int(owner))
+    if observable_type:
+        holding = Observable.objects.visible_to(user).filter(type=observable_type)
+        qs = qs.filter(pk__in=holding.values("report"))
     if label:
         # JSON containment differs by backend; labels are short, so match the quoted text.
         qs = qs.filter(labels__icontains=f'"{label}"')
@@ -50,6 +58,27 @@ def report(user, pk: int) -> Report:
     found = Report.objects.visible_to(user).select_related("owner").filter(pk=pk).first()
     if found is None:
         raise NotFound()
+    return found
+
+
+DETAIL_LIMIT = 1000
+
+
+def report_detail(user, pk: int, *, limit: int = DETAIL_LIMIT) -> Report:
+    """A visible report with what its page shows: the first objects and observables, counts,
+    relationships, correlations, sightings and object versions (``*_list`` attributes set on
+    it, named apart from the model's related managers)."""
+    found = report(user, pk)
+    found.object_count = stix_objects(user, found).count()
+    found.object_list = list(stix_objects(user, found).defer("json")[:limit])
+    found.observable_count = observables(user, found).count()
+    found.observable_list = list(observables(user, found).order_by("id")[:limit])
+    found.relationship_list = relationships(user, found)
+    found.correlation_list = correlations(user, found)
+    found.correlation_count = len(found.correlation_list)
+    found.sighting_list = list(sightings(user, found)[:limit])
+    found.history = versions(user, found)
+    found.editable = Report.objects.editable_by(user).filter(pk=pk).exists()
     return found
 
 
@@ -156,18 +185,18 @@ def lookup(user, values: Iterable[str]) -> list[ValueMatch]:
     distinct = list(by_value)
     for start in range(0, len(distinct), CHUNK):
         chunk = distinct[start:start + CHUNK]
-        rows = (Observable.objects.visible_to(user).filter(value__in=chunk)
-                .values("value", "report_id")
-                .annotate(first=Min("first_seen"), last=Max("last_seen"),
-                          reported=Min("report__created"))
-                .values_list("value", "report_id", "first", "last", "reported"))
+        # Plain rows, merged below: cheaper to build and to plan than a GROUP BY, and a value
+        # sits in few reports.
+        rows = (Observable.objects.visible_to(user).filter(value__in=chunk).order_by()
+                .values_list("value", "report_id", "first_seen", "last_seen", "report__created"))
         for value, report_id, first, last, reported in rows:
             for match in by_value[value]:
                 if report_id not in match.report_ids:
                     match.report_ids.append(report_id)
                 match.first_seen = _earliest(match.first_seen, first or reported)
                 match.last_seen = _latest(match.last_seen, last or reported)
-        seen = (Sighting.objects.visible_to(user).filter(value__in=chunk).values("value")
+        seen = (Sighting.objects.visible_to(user).filter(value__in=chunk).order_by()
+                .values("value")
                 .annotate(total=Sum("count"), first=Min("first_seen"), last=Max("last_seen"))
                 .values_list("value", "total", "first", "last"))
         for value, total, first, last in seen:
@@ -179,14 +208,21 @@ def lookup(user, values: Iterable[str]) -> list[ValueMatch]:
     for match in results:
         if match.value:
             match.warninglists = hits.get((match.type, match.value), [])
+            match.report_ids.sort()
     return results
 
 
-def value_page(user, value: str) -> dict:
-    """Everything the user may see about one value: reports, sightings, warninglist hits."""
+def value_page(user, value: str, kind: str = "") -> dict:
+    """Everything the user may see about one value: reports, sightings, warninglist hits.
+
+    With ``kind`` the value is normalised as that type (else its type is guessed)."""
+    if kind:
+        kind, value = normalise.normalise_typed(kind, value)
     match = lookup(user, [value])[0]
     if match.error:
         raise InvalidInput(match.error, field="value")
+    if not match.found:
+        raise NotFound()  # nothing the user may see holds it: no page, not even an empty one
     observed = (Observable.objects.visible_to(user).filter(value=match.value)
                 .select_related("report", "report__owner").order_by("-report__created"))
     return {"match": match, "observables": list(observed),
@@ -195,3 +231,119 @@ def value_page(user, value: str) -> dict:
             "sightings": list(sightings(user).filter(value=match.value)),
             "sighting_totals": sightings(user).filter(value=match.value).aggregate(
                 count=Sum("count"), organisations=Count("owner", distinct=True))}
+
+
+def report_by_stix_id(user, stix_id: str) -> Report:
+    """The visible report with this STIX id (the user's own organisation's first)."""
+    found = sorted(Report.objects.visible_to(user).select_related("owner")
+                   .filter(stix_id=stix_id), key=lambda r: (r.owner_id != user.organisation_id
+                                                            if user.is_authenticated else True,
+                                                            r.pk))
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
+@dataclass
+class Relationship:
+    stix_id: str
+    relationship_type: str
+    source_ref: str
+    target_ref: str
+    source_name: str = ""
+    target_name: str = ""
+
+
+def relationships(user, report_: Report) -> list[Relationship]:
+    """The report's relationship objects (newest version of each), with the names of both ends
+    when the report holds them."""
+    rows = StixObject.objects.of_visible(report_).order_by("stix_id", "-modified")
+    names = dict(rows.exclude(name="").values_list("stix_id", "name"))
+    found: dict[str, Relationship] = {}
+    for stix_id, text in rows.filter(type="relationship").values_list("stix_id", "json"):
+        if stix_id in found:
+            continue
+        obj = json.loads(text)
+        found[stix_id] = Relationship(
+            stix_id, obj.get("relationship_type", ""), obj.get("source_ref", ""),
+            obj.get("target_ref", ""), names.get(obj.get("source_ref", ""), ""),
+            names.get(obj.get("target_ref", ""), ""))
+    return list(found.values())
+
+
+def versions(user, report_: Report) -> list[StixObject]:
+    """Every stored version of the report's objects that have more than one, newest first."""
+    rows = StixObject.objects.of_visible(report_)
+    repeated = (rows.order_by().values("stix_id").annotate(n=Count("id")).filter(n__gt=1)
+                .values("stix_id"))
+    return list(rows.filter(stix_id__in=repeated).defer("json")
+                .order_by("stix_id", "-modified", "-id"))
+
+
+def export_rows(user, report_ids: list[int] | None, *, types: Iterable[str] = (),
+                detection_only: bool = False) -> tuple[list[Report], QuerySet[Observable]]:
+    """Reports to export (all visible, or the given ones: NotFound if one is not visible) and
+    their observables, for CSV, value lists and rules."""
+    chosen = reports(user)
+    if report_ids is not None:
+        chosen = chosen.filter(pk__in=report_ids)
+    found = list(chosen)
+    if report_ids is not None and len(found) != len(set(report_ids)):
+        raise NotFound()
+    rows = Observable.objects.of_visible_many(found)
+    types = [kind for kind in types if kind]
+    if types:
+        rows = rows.filter(type__in=types)
+    if detection_only:
+        rows = rows.filter(to_ids=True)
+    return found, rows.order_by("report_id", "id")
+
+
+@dataclass
+class SightingSummary:
+    """Sightings the user may see of one value or indicator, added up."""
+
+    value: str = ""
+    type: str = ""
+    indicator_stix_id: str = ""
+    count: int = 0
+    records: int = 0
+    organisations: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    countries: dict[str, int] = field(default_factory=dict)
+    sightings: list[Sighting] = field(default_factory=list)
+
+
+def sighting_summary(user, *, value: str = "", kind: str = "", indicator_stix_id: str = "",
+                     limit: int = 100) -> SightingSummary:
+    if not value and not indicator_stix_id:
+        raise InvalidInput("give a value or an indicator id", field="value")
+    qs = sightings(user)
+    summary = SightingSummary(indicator_stix_id=indicator_stix_id)
+    if value:
+        summary.type, summary.value = (normalise.normalise_typed(kind, value) if kind
+                                       else normalise.detect(value))
+        qs = qs.filter(value=summary.value)
+    if indicator_stix_id:
+        qs = qs.filter(indicator_stix_id=indicator_stix_id)
+    totals = qs.aggregate(count=Sum("count"), records=Count("id"),
+                          organisations=Count("owner", distinct=True),
+                          first=Min("first_seen"), last=Max("last_seen"))
+    summary.count = totals["count"] or 0
+    summary.records = totals["records"] or 0
+    summary.organisations = totals["organisations"] or 0
+    summary.first_seen, summary.last_seen = totals["first"], totals["last"]
+    summary.countries = {row["country"]: row["n"] for row in
+                         qs.exclude(country="").order_by().values("country")
+                         .annotate(n=Sum("count"))}
+    summary.sightings = list(qs.order_by("-last_seen", "-id")[:limit])
+    return summary
+
+
+def feed_hash_rows(user) -> Iterable[tuple[str, str]]:
+    """(attribute value as MISP exports it, event uuid) of every visible report."""
+    rows = (Observable.objects.visible_to(user).order_by("report_id", "id")
+            .values_list("misp_value", "value", "report__stix_id"))
+    for misp_value, value, stix_id in rows.iterator(chunk_size=5000):
+        yield misp_value or value, stix_id.split("--", 1)[1]

@@ -22,8 +22,9 @@ from certhub.sharing import services as sharing_services
 from certhub.sharing.rules import user_may_write
 from certhub.sharing.tlp import TLP
 
-from . import normalise, plan, queries
+from . import csvimport, exports, normalise, plan, queries
 from .misp import exporter as misp_exporter
+from .misp import feed as misp_feed
 from .misp import importer as misp_importer
 from .models import Observable, Report, ReportSource, Sighting
 from .stix import exporter as stix_exporter
@@ -64,13 +65,16 @@ def import_stix(data, *, user, tlp: str, audience_groups: Iterable = (),
                 allow_custom: bool = False, request=None) -> Report:
     """Store a STIX 2.1 bundle as one report of the user's organisation; all or nothing."""
     _require_writer(user)
-    built = stix_importer.plan(stix_importer.load(data), title=title, allow_custom=allow_custom)
-    with transaction.atomic():
-        report = _new_report(user, built, tlp=tlp, source=ReportSource.STIX,
-                             audience=_audience(audience_groups, audience_orgs, audience_users))
-        counts = plan.store(report, built)
-        record(Action.CREATE, user=user, request=request, obj=report,
-               details={"import": "stix", **counts})
+    with plan.bulk_work():
+        built = stix_importer.plan(stix_importer.load(data), title=title,
+                                   allow_custom=allow_custom)
+        with transaction.atomic():
+            report = _new_report(user, built, tlp=tlp, source=ReportSource.STIX,
+                                 audience=_audience(audience_groups, audience_orgs,
+                                                    audience_users))
+            counts = plan.store(report, built)
+            record(Action.CREATE, user=user, request=request, obj=report,
+                   details={"import": "stix", **counts})
     return report
 
 
@@ -83,8 +87,13 @@ def import_misp(data, *, user, tlp: str | None = None, audience_groups: Iterable
     An event's ``tlp:*`` tag sets its TLP; ``tlp``, if given, can only make it stricter (an
     untagged event takes ``tlp``, or TLP:AMBER)."""
     _require_writer(user)
+    with plan.bulk_work():
+        return _import_misp(data, user=user, tlp=tlp, request=request,
+                            audience=_audience(audience_groups, audience_orgs, audience_users))
+
+
+def _import_misp(data, *, user, tlp, request, audience) -> list[Report]:
     plans = [misp_importer.plan(event) for event in misp_importer.events(data)]
-    audience = _audience(audience_groups, audience_orgs, audience_users)
     reports = []
     with transaction.atomic():
         for built in plans:
@@ -100,12 +109,35 @@ def import_misp(data, *, user, tlp: str | None = None, audience_groups: Iterable
     return reports
 
 
+def import_csv(text: str, mapping: dict, *, user, tlp: str, title: str,
+               has_header: bool = True, default_type: str = "", delimiter: str = ",",
+               description: str = "", labels: Iterable[str] = (),
+               audience_groups: Iterable = (), audience_orgs: Iterable = (),
+               audience_users: Iterable = (), request=None) -> Report:
+    """A CSV of indicators read through a column mapping (see csvimport), all or nothing."""
+    _require_writer(user)
+    if not title.strip():
+        raise InvalidInput(_("A report needs a title."), field="title")
+    built = csvimport.plan(text, mapping, title=title.strip(), stix_id=f"report--{uuid.uuid4()}",
+                           has_header=has_header, default_type=default_type,
+                           delimiter=delimiter)
+    built.description, built.labels = description, list(labels)
+    with transaction.atomic():
+        report = _new_report(user, built, tlp=tlp, source=ReportSource.CSV,
+                             audience=_audience(audience_groups, audience_orgs, audience_users))
+        counts = plan.store(report, built)
+        record(Action.CREATE, user=user, request=request, obj=report,
+               details={"import": "csv", **counts})
+    return report
+
+
 def create_report(*, user, title: str, tlp: str, description: str = "",
                   labels: Iterable[str] = (), confidence: int | None = None,
                   observables: Iterable[tuple[str, str]] = (), audience_groups: Iterable = (),
                   audience_orgs: Iterable = (), audience_users: Iterable = (),
-                  request=None) -> Report:
-    """A report entered by hand, with (type, value) observables (refanged and normalised)."""
+                  source: str = ReportSource.MANUAL, request=None) -> Report:
+    """A report entered by hand (or reviewed after extraction from free text: ``source`` TEXT),
+    with (type, value) observables (refanged and normalised)."""
     _require_writer(user)
     if not title.strip():
         raise InvalidInput(_("A report needs a title."), field="title")
@@ -114,10 +146,12 @@ def create_report(*, user, title: str, tlp: str, description: str = "",
                             confidence=_confidence(confidence))
     built.observables = _planned_observables(observables)
     with transaction.atomic():
-        report = _new_report(user, built, tlp=tlp, source=ReportSource.MANUAL,
+        report = _new_report(user, built, tlp=tlp, source=source,
                              audience=_audience(audience_groups, audience_orgs, audience_users))
         counts = plan.store(report, built)
-        record(Action.CREATE, user=user, request=request, obj=report, details=counts)
+        record(Action.CREATE, user=user, request=request, obj=report,
+               details={"import": source, **counts} if source != ReportSource.MANUAL
+               else counts)
     return report
 
 
@@ -260,22 +294,38 @@ def add_sighting(*, user, value: str = "", type: str = "", indicator_stix_id: st
     return sighting
 
 
-def export_stix(report_ids: Iterable[int] | None, *, user, request=None) -> dict:
-    """A STIX bundle of the given reports (or every report the user sees), audited."""
+def _record_export(user, request, fmt: str, reports: list[Report], **details) -> None:
+    """One audit entry per export: who took what, in which format."""
+    with transaction.atomic():
+        if len(reports) == 1:
+            record(Action.EXPORT, user=user, request=request, obj=reports[0],
+                   details={"format": fmt, **details})
+            return
+        record(Action.EXPORT, user=user, request=request, object_type="intel.report",
+               object_id=",".join(str(r.pk) for r in reports[:20]),
+               object_repr=_("%(format)s export of %(n)d report(s)")
+               % {"format": fmt, "n": len(reports)},
+               details={"format": fmt, "reports": len(reports), **details})
+
+
+def _chosen(report_ids: Iterable[int] | None, user) -> list[Report]:
+    """The visible reports named (NotFound if one is not visible), or every visible one."""
     reports = queries.reports(user)
+    ids = None
     if report_ids is not None:
         ids = list(report_ids)
         reports = reports.filter(pk__in=ids)
-    reports = list(reports.select_related("owner"))
-    if report_ids is not None and len(reports) != len(set(ids)):
+    found = list(reports)
+    if ids is not None and len(found) != len(set(ids)):
         raise NotFound()
+    return found
+
+
+def export_stix(report_ids: Iterable[int] | None, *, user, request=None) -> dict:
+    """A STIX bundle of the given reports (or every report the user sees), audited."""
+    reports = _chosen(report_ids, user)
     result = stix_exporter.bundle(reports)
-    with transaction.atomic():
-        record(Action.EXPORT, user=user, request=request, object_type="intel.report",
-               object_id=",".join(str(r.pk) for r in reports[:20]),
-               object_repr=_("STIX bundle of %(n)d report(s)") % {"n": len(reports)},
-               details={"format": "stix", "reports": len(reports),
-                        "objects": len(result["objects"])})
+    _record_export(user, request, "stix", reports, objects=len(result["objects"]))
     return result
 
 
@@ -283,7 +333,87 @@ def export_misp(report_id: int, *, user, request=None) -> dict:
     """One visible report as a MISP event document ``{"Event": ...}``, audited."""
     report = queries.report(user, report_id)
     result = misp_exporter.event(report)
+    _record_export(user, request, "misp", [report],
+                   attributes=len(result["Event"]["Attribute"]))
+    return result
+
+
+def export_misp_events(report_ids: Iterable[int] | None, *, user, request=None) -> list[dict]:
+    """Several visible reports as a list of ``{"Event": ...}`` documents, audited."""
+    reports = _chosen(report_ids, user)
+    result = [misp_exporter.event(report) for report in reports]
+    _record_export(user, request, "misp", reports)
+    return result
+
+
+def export_csv(report_ids: Iterable[int] | None, *, user, types: Iterable[str] = (),
+               request=None) -> str:
+    reports, rows = queries.export_rows(user, None if report_ids is None else list(report_ids),
+                                        types=types)
+    by_id = {report.pk: report for report in reports}
+    text = exports.csv_text(
+        (by_id[r.report_id].pk, by_id[r.report_id].stix_id, by_id[r.report_id].title,
+         by_id[r.report_id].tlp, r.type, r.value, r.to_ids, r.first_seen, r.last_seen, r.comment)
+        for r in rows.iterator(chunk_size=5000))
+    _record_export(user, request, "csv", reports)
+    return text
+
+
+def _kinds(types: Iterable[str]) -> list[str]:
+    kinds = [kind.strip() for kind in types if kind and kind.strip()]
+    unknown = [kind for kind in kinds if kind not in normalise.ObservableType.values]
+    if unknown:
+        raise InvalidInput(_("Unknown indicator type: %(type)s.") % {"type": unknown[0]},
+                           field="type")
+    return kinds
+
+
+def export_values(report_ids: Iterable[int] | None, *, user, types: Iterable[str],
+                  detection_only: bool = True, request=None) -> str:
+    """Values of the given types, one per line, for block lists."""
+    kinds = _kinds(types)
+    if not kinds:
+        raise InvalidInput(_("Choose the indicator type(s) to list."), field="type")
+    reports, rows = queries.export_rows(user, None if report_ids is None else list(report_ids),
+                                        types=kinds, detection_only=detection_only)
+    text = exports.value_list(rows.values_list("value", flat=True).iterator(chunk_size=5000))
+    _record_export(user, request, "values", reports, types=kinds)
+    return text
+
+
+def export_suricata(report_ids: Iterable[int] | None, *, user, detection_only: bool = True,
+                    request=None) -> str:
+    """Suricata rules for the network indicators of the given (or all visible) reports."""
+    reports, rows = queries.export_rows(user, None if report_ids is None else list(report_ids),
+                                        types=sorted(exports.SURICATA_TYPES),
+                                        detection_only=detection_only)
+    text = exports.suricata_rules(rows.values_list("type", "value").iterator(chunk_size=5000))
+    _record_export(user, request, "suricata", reports)
+    return text
+
+
+def feed_manifest(*, user, request=None) -> dict:
+    """The MISP feed manifest of every report the user sees."""
+    reports = _chosen(None, user)
+    _record_export(user, request, "misp-feed-manifest", reports)
+    return misp_feed.manifest(reports)
+
+
+def feed_hashes(*, user, request=None) -> str:
+    text = misp_feed.hashes_csv(queries.feed_hash_rows(user))
     with transaction.atomic():
-        record(Action.EXPORT, user=user, request=request, obj=report,
-               details={"format": "misp", "attributes": len(result["Event"]["Attribute"])})
+        record(Action.EXPORT, user=user, request=request, object_type="intel.report",
+               object_repr=_("MISP feed hashes"), details={"format": "misp-feed-hashes"})
+    return text
+
+
+def feed_event(event_uuid: str, *, user, request=None) -> dict:
+    """One feed event file: the visible report whose STIX id carries this uuid."""
+    try:
+        canonical = str(uuid.UUID(event_uuid))
+    except ValueError:
+        raise NotFound() from None
+    report = queries.report_by_stix_id(user, f"report--{canonical}")
+    result = misp_exporter.event(report)
+    _record_export(user, request, "misp-feed", [report])
     return result

@@ -20,6 +20,10 @@ _ORG_NAMESPACE = uuid.UUID("0b7d3c52-1c6e-4f55-9a57-5d7f4b0f2a61")
 _ATTRIBUTE_NAMESPACE = uuid.UUID("3e1b8f2c-7d4a-4c59-8e61-0a9b5c3d2f47")
 
 
+def organisation_uuid(organisation) -> str:
+    return str(uuid.uuid5(_ORG_NAMESPACE, f"organisation:{organisation.slug}"))
+
+
 def _epoch(moment) -> str:
     return str(int(moment.timestamp()))
 
@@ -78,8 +82,7 @@ def event(report: Report) -> dict:
         "analysis": str(stored_event.get("analysis", "0")),
         "published": report.published is not None,
         "timestamp": _epoch(report.modified), "distribution": "0",
-        "Orgc": {"name": owner.name,
-                 "uuid": str(uuid.uuid5(_ORG_NAMESPACE, f"organisation:{owner.slug}"))},
+        "Orgc": {"name": owner.name, "uuid": organisation_uuid(owner)},
         "Tag": tags,
         "Galaxy": misp.get("galaxies", []),
         "Attribute": attributes,

@@ -13,9 +13,13 @@ sightings in STIX and are dropped.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from datetime import UTC, datetime
+
+from django.utils.translation import gettext as _
 
 from certhub.core.errors import InvalidInput
 from certhub.sharing.tlp import RESTRICTIVENESS, TLP, parse_tlp
@@ -63,6 +67,33 @@ def events(data) -> list[dict]:
         return found
     raise InvalidInput('not a MISP event: expected {"Event": {...}} or a feed with '
                        "manifest.json", field="event")
+
+
+MAX_FEED_BYTES = 500 * 1024 * 1024  # uncompressed; a zip that says more is refused unread
+
+
+def feed_from_zip(data: bytes) -> dict[str, bytes]:
+    """A MISP feed folder sent as a zip file -> {file name: content} for ``events``.
+
+    ``manifest.json`` and the ``<uuid>.json`` event files may sit at the top of the archive or
+    in one folder (as when zipping the feed directory); ``hashes.csv`` is not needed."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise InvalidInput(_("Not a zip file."), field="file") from None
+    members = [info for info in archive.infolist()
+               if not info.is_dir() and info.filename.lower().endswith(".json")]
+    if sum(info.file_size for info in members) > MAX_FEED_BYTES:
+        raise InvalidInput(_("The feed is too large once unpacked."), field="file")
+    files = {}
+    for info in members:
+        name = info.filename.rsplit("/", 1)[-1]
+        if name in files:
+            raise InvalidInput(_("The zip holds %(name)s twice.") % {"name": name}, field=name)
+        files[name] = archive.read(info)
+    if "manifest.json" not in files:
+        raise InvalidInput(_("The zip holds no manifest.json: not a MISP feed."), field="file")
+    return files
 
 
 def _moment(epoch) -> datetime | None:

@@ -7,19 +7,16 @@ published, labels and confidence; otherwise it gets a new report id. A title giv
 wins. Every object, the ``report`` included, is stored as a versioned StixObject; observables
 are indexed from the newest non-revoked version of each indicator (pattern) and SCO.
 
-Each object is checked by stix2-validator (the OASIS validator: schemas, vocabularies, patterns)
-and parsed by the stix2 library (strict: custom properties and objects are refused unless
-``allow_custom``). A bad object rejects the whole bundle; the error names its index and id.
+Each object is checked by stix2-validator's rules (the OASIS validator: schemas, vocabularies,
+patterns) and the stix2 library's (strict: custom properties and objects are refused unless
+``allow_custom``); ``validation`` applies them fast to the common shapes. A bad object rejects
+the whole bundle; the error names its index and id.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-
-import stix2
-from stix2.exceptions import STIXError
-from stix2validator import ValidationOptions, validate_instance
 
 from certhub.core.errors import InvalidInput
 
@@ -31,11 +28,11 @@ from ..plan import (
     dumps,
     parse_timestamp,
 )
-from . import patterns
+from . import patterns, validation
 from .markings import TLP_BY_MARKING_ID
+from .validation import Checked
 
 MAX_ERRORS_SHOWN = 10
-_OPTIONS = ValidationOptions(version="2.1", strict=False)
 
 
 def load(data: bytes | str | dict) -> dict:
@@ -54,30 +51,27 @@ def load(data: bytes | str | dict) -> dict:
     return data
 
 
-def _object_errors(index: int, obj, allow_custom: bool) -> list[str]:
+def _object_errors(index: int, obj, allow_custom: bool) -> tuple[list[str], Checked | None]:
     label = f"object {index}"
     if not isinstance(obj, dict):
-        return [f"{label}: not a JSON object"]
+        return [f"{label}: not a JSON object"], None
     if not isinstance(obj.get("type"), str) or not isinstance(obj.get("id"), str):
-        return [f"{label}: needs a type and an id"]
-    label += f" ({obj['id']})"
-    result = validate_instance(obj, _OPTIONS)
-    if not result.is_valid:
-        return [f"{label}: {error.message}" for error in result.errors]
+        return [f"{label}: needs a type and an id"], None
     try:
-        stix2.parse(obj, allow_custom=allow_custom, version="2.1")
-    except (STIXError, ValueError, TypeError, KeyError) as exc:
-        return [f"{label}: {exc}"]
-    return []
+        return [], validation.check(obj, allow_custom=allow_custom)
+    except InvalidInput as exc:
+        return [f"{label} ({obj['id']}): {exc.message}"], None
 
 
-def validate(objects: list, *, allow_custom: bool = False) -> None:
-    """Raise InvalidInput naming each bad object (index and id), the first few in full."""
+def validate(objects: list, *, allow_custom: bool = False) -> list[Checked]:
+    """What each object's check found; InvalidInput naming each bad object (index and id), the
+    first few in full."""
     errors: list[str] = []
     bad: list[int] = []
+    checked: list[Checked] = []
     seen: dict[tuple[str, str | None], int] = {}
     for index, obj in enumerate(objects):
-        found = _object_errors(index, obj, allow_custom)
+        found, result = _object_errors(index, obj, allow_custom)
         if not found:
             key = (obj["id"], obj.get("modified"))
             if key in seen and objects[seen[key]] != obj:
@@ -87,22 +81,27 @@ def validate(objects: list, *, allow_custom: bool = False) -> None:
         if found:
             bad.append(index)
             errors.extend(found)
+        checked.append(result)
     if errors:
         shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
         more = len(errors) - MAX_ERRORS_SHOWN
         message = (f"{len(bad)} invalid object(s), nothing imported: {shown}"
                    + (f" (and {more} more)" if more > 0 else ""))
         raise InvalidInput(message, field=f"objects[{bad[0]}]", code="invalid_stix")
+    return checked
 
 
-def _planned(obj: dict) -> PlannedObject:
+def _planned(obj: dict, checked: Checked) -> PlannedObject:
+    moments = checked.moments
+    if moments is None:  # the full validator does not hand back its parse
+        moments = {key: parse_timestamp(obj.get(key))
+                   for key in ("created", "modified", "valid_from", "valid_until")}
     return PlannedObject(
         stix_id=obj["id"], type=obj["type"], json=dumps(obj),
-        created=parse_timestamp(obj.get("created")), modified=parse_timestamp(obj.get("modified")),
+        created=moments.get("created"), modified=moments.get("modified"),
         revoked=bool(obj.get("revoked", False)), name=str(obj.get("name", "")),
         pattern=obj.get("pattern", "") if obj.get("pattern_type", "stix") == "stix" else "",
-        valid_from=parse_timestamp(obj.get("valid_from")),
-        valid_until=parse_timestamp(obj.get("valid_until")),
+        valid_from=moments.get("valid_from"), valid_until=moments.get("valid_until"),
     )
 
 
@@ -119,12 +118,13 @@ def _latest_versions(objects: list[dict]) -> dict[str, int]:
 def plan(bundle: dict, *, title: str = "", allow_custom: bool = False) -> ImportPlan:
     """Validate ``bundle`` (from ``load``) and turn it into an ImportPlan."""
     raw = bundle["objects"]
-    validate(raw, allow_custom=allow_custom)
+    checks = validate(raw, allow_custom=allow_custom)
     # Exact duplicates (same id, same modified, same content) are stored once.
-    unique: dict[tuple[str, str | None], dict] = {}
-    for obj in raw:
-        unique.setdefault((obj["id"], obj.get("modified")), obj)
-    objects = list(unique.values())
+    unique: dict[tuple[str, str | None], tuple[dict, Checked]] = {}
+    for obj, checked in zip(raw, checks, strict=True):
+        unique.setdefault((obj["id"], obj.get("modified")), (obj, checked))
+    objects = [obj for obj, _checked in unique.values()]
+    checks = [checked for _obj, checked in unique.values()]
 
     reports = [obj for obj in objects if obj["type"] == "report"]
     head = reports[0] if len(reports) == 1 else None
@@ -138,7 +138,8 @@ def plan(bundle: dict, *, title: str = "", allow_custom: bool = False) -> Import
     )
     if title:
         result.title = title
-    result.objects = [_planned(obj) for obj in objects]
+    result.objects = [_planned(obj, checked) for obj, checked in zip(objects, checks,
+                                                                     strict=True)]
     latest = _latest_versions(objects)
     indicator_values: dict[str, tuple[str, str]] = {}
     for index, obj in enumerate(objects):
@@ -147,7 +148,7 @@ def plan(bundle: dict, *, title: str = "", allow_custom: bool = False) -> Import
                 result.tlp_found.add(TLP_BY_MARKING_ID[marking])
         if latest[obj["id"]] != index or obj.get("revoked"):
             continue
-        _plan_observables(result, index, obj, indicator_values)
+        _plan_observables(result, index, obj, checks[index], indicator_values)
     names = {obj["id"]: obj.get("name", "") for obj in objects if obj["type"] == "identity"}
     for index, obj in enumerate(objects):
         if obj["type"] == "sighting" and latest[obj["id"]] == index:
@@ -155,11 +156,14 @@ def plan(bundle: dict, *, title: str = "", allow_custom: bool = False) -> Import
     return result
 
 
-def _plan_observables(result: ImportPlan, index: int, obj: dict,
+def _plan_observables(result: ImportPlan, index: int, obj: dict, checked: Checked,
                       indicator_values: dict[str, tuple[str, str]]) -> None:
     if obj["type"] == "indicator" and obj.get("pattern_type") == "stix":
-        rejected: list[str] = []
-        found = list(patterns.values_in_pattern(obj["pattern"], rejected))
+        if checked.values is not None:  # the check parsed the pattern already
+            found, rejected = checked.values, checked.rejected or []
+        else:
+            rejected = []
+            found = list(patterns.values_in_pattern(obj["pattern"], rejected))
         result.skipped_values += len(rejected)
         first_seen = parse_timestamp(obj.get("valid_from"))
         last_seen = parse_timestamp(obj.get("valid_until"))

@@ -159,3 +159,24 @@ def pattern_for(kind: str, value: str) -> str | None:
     if kind in simple:
         return f"[{simple[kind]} = {_quote(value)}]"
     return None
+
+
+def simple_value(object_type: str, path: tuple[str, ...], literal: str) -> tuple[str, str] | None:
+    """The (kind, value) of one '=' comparison with a plain string literal, as
+    ``values_in_pattern`` gives it; None when the constant does not normalise."""
+    kind = _kind_for(object_type, list(path))
+    return _normalised(kind, literal) if kind else None
+
+
+def standard_paths_only(parsed: Pattern) -> bool:
+    """Every object type and first property the pattern tests is in the STIX 2.1 standard (so
+    the validator's custom-prefix checks have nothing to say)."""
+    from stix2validator.v21 import enums
+
+    for object_type, comparisons in parsed.inspect().comparisons.items():
+        if object_type not in enums.OBSERVABLE_TYPES:
+            return False
+        known = enums.OBSERVABLE_PROPERTIES.get(object_type, ())
+        if any(path[0] not in known for path, _operator, _literal in comparisons):
+            return False
+    return True
