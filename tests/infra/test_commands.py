@@ -116,3 +116,11 @@ def test_serve_refuses_debug_on_a_public_address(tmp_path, host):
     result = run(["serve", "--host", host], tmp_path, CERTHUB_DEBUG="true")
     assert result.returncode == 1
     assert "refusing to serve" in result.stderr
+
+
+def test_check_reports_unsafe_web_settings(tmp_path):
+    result = run(["check"], tmp_path, CERTHUB_ALLOWED_HOSTS="",
+                 CERTHUB_SITE_URL="https://hub.example.org")
+    assert result.returncode == 1
+    assert "certhub.E005" in result.stderr  # no host allowed: every request refused
+    assert "certhub.W001" in result.stderr  # https site without CERTHUB_TLS

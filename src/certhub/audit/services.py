@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import chain
 from .models import Action, AuditEntry, ChainHead
@@ -20,6 +20,21 @@ def _client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _describe(obj) -> str:
+    """How the log names ``obj``: its text, unless it is a shared record above TLP:CLEAR.
+
+    Hub administrators browse the log but have no special right to read members' records
+    (docs/sharing.md), so a shared record is named by type, id and label only; its owner can
+    look it up by id.
+    """
+    tlp = getattr(obj, "tlp", None)
+    if tlp and tlp != "clear":
+        label = obj.get_tlp_display() if hasattr(obj, "get_tlp_display") else tlp
+        with translation.override("en"):  # the log is written once, in one language
+            return f"{obj._meta.verbose_name} #{obj.pk} ({label})"
+    return str(obj)[:300]
+
+
 def record(action: str, *, user=None, request=None, obj=None, object_type: str = "",
            object_id: str = "", object_repr: str = "", details: dict | None = None) -> AuditEntry:
     """Append one entry inside the caller's transaction: it commits or rolls back with it."""
@@ -29,7 +44,7 @@ def record(action: str, *, user=None, request=None, obj=None, object_type: str =
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:300]
+        object_repr = object_repr or _describe(obj)
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
