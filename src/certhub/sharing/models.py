@@ -37,9 +37,36 @@ class ShareableQuerySet(models.QuerySet):
     def visible_to(self, user) -> ShareableQuerySet:
         return self.filter(rules.visibility_q(self.model, user))._mark()
 
+    def none(self) -> ShareableQuerySet:
+        return super().none()._mark()  # no rows: nothing to hide
+
     def editable_by(self, user) -> ShareableQuerySet:
         rule = rules.editing_q(self.model, user)
         return (self.filter(rule) if rule is not None else self.none())._mark()
+
+    # Combining querysets must not launder an unrestricted operand through a restricted one:
+    # ``visible_to(u) | Model.objects.all()`` would otherwise return every row unguarded.
+    def _combined(self, result, *others, need_all: bool):
+        flags = [self._visibility_applied,
+                 *(getattr(o, "_visibility_applied", False) for o in others)]
+        result = result._chain()
+        result._visibility_applied = all(flags) if need_all else any(flags)
+        return result
+
+    def __or__(self, other):
+        return self._combined(super().__or__(other), other, need_all=True)
+
+    def __xor__(self, other):
+        return self._combined(super().__xor__(other), other, need_all=True)
+
+    def __and__(self, other):
+        return self._combined(super().__and__(other), other, need_all=False)
+
+    def union(self, *other_qs, all=False):
+        return self._combined(super().union(*other_qs, all=all), *other_qs, need_all=True)
+
+    def intersection(self, *other_qs):
+        return self._combined(super().intersection(*other_qs), *other_qs, need_all=False)
 
     def _guard(self):
         if not self._visibility_applied:

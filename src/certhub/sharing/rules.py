@@ -60,8 +60,9 @@ def visibility_q(model: type[models.Model], user) -> Q:
     rule |= Q(tlp=TLP.GREEN) & _audience_is_empty(model)
     coordinator_id = user.organisation.coordinator_id
     if coordinator_id:
-        # TLP:AMBER reaches the recipients' clients: organisations their CERT coordinates.
-        rule |= Q(tlp=TLP.AMBER) & _audience_names_org(model, coordinator_id)
+        # AMBER reaches the recipients' clients (organisations their CERT coordinates); GREEN,
+        # being less restrictive, must reach at least as far.
+        rule |= Q(tlp__in=[TLP.GREEN, TLP.AMBER]) & _audience_names_org(model, coordinator_id)
     return rule
 
 

@@ -20,8 +20,8 @@ RESTRICTIVENESS = {TLP.CLEAR: 0, TLP.GREEN: 1, TLP.AMBER: 2, TLP.AMBER_STRICT: 3
 
 EXPLANATIONS = {
     TLP.CLEAR: _("Anyone, publicly; only copyright limits apply."),
-    TLP.GREEN: _("The community: every member organisation of this platform, or only the "
-                 "sharing groups and organisations named in the audience."),
+    TLP.GREEN: _("The community: every member organisation of this platform, or the sharing "
+                 "groups and organisations named in the audience and their clients."),
     TLP.AMBER: _("The organisations in the audience, on a need-to-know basis, and the "
                  "organisations they coordinate on this platform (their clients)."),
     TLP.AMBER_STRICT: _("The organisations in the audience only, on a need-to-know basis."),
