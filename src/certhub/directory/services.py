@@ -237,7 +237,8 @@ def _apply_contact_fields(contact: Contact, fields: dict[str, Any]) -> dict[str,
         if name in ("pgp_key", "email", "availability") and value is None:
             value = ""
         if getattr(contact, name) != value:
-            changes[name] = "changed" if name == "pgp_key" else value
+            # Field names only: hub administrators read the log but not others' contacts.
+            changes[name] = "changed"
             setattr(contact, name, value)
     return changes
 
