@@ -16,9 +16,10 @@ from .env import ConfigError, as_bool, as_int, as_list, declare, secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(
-    declare("CERTHUB_DATA_DIR", "var", "Folder for the SQLite database, secret key, uploads and "
-            "outgoing mail when no SMTP server is set. Relative paths are taken from the working "
-            "directory.")
+    declare("CERTHUB_DATA_DIR", "var",
+            "Folder for the SQLite database, secret key, uploads, caches (e.g. the warninglist "
+            "index, safe to delete) and outgoing mail when no SMTP server is set. Relative paths "
+            "are taken from the working directory.")
 ).resolve()
 TESTING = "pytest" in sys.modules or declare("CERTHUB_TESTING", "", "Set by the test suite.") == "1"
 
@@ -177,6 +178,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = as_int("CERTHUB_SESSION_HOURS", 12, "Session lifetime in hours.") * 3600
+CSRF_FAILURE_VIEW = "certhub.web.views.errors.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie for its requests
 
 # --- Languages and time ------------------------------------------------------------------------

@@ -28,3 +28,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("certhub.web.urls")),
 ]
+
+handler400 = "certhub.web.views.errors.bad_request"
+handler403 = "certhub.web.views.errors.permission_denied"
+handler404 = "certhub.web.views.errors.page_not_found"
+handler500 = "certhub.web.views.errors.server_error"

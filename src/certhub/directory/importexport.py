@@ -108,7 +108,8 @@ class ImportRowError(InvalidInput):
 
     def __init__(self, where: str, field: str | None, reason: str):
         self.where, self.reason = where, reason
-        text = f"{where}, {_('field')} {field}: {reason}" if field else f"{where}: {reason}"
+        label = _("field")  # outside the f-string, where makemessages can find it
+        text = f"{where}, {label} {field}: {reason}" if field else f"{where}: {reason}"
         super().__init__(text, field=field)
 
 

@@ -33,18 +33,32 @@ from pathlib import Path
 
 import fastjsonschema
 import stix2
-import stix2validator
 from jsonschema import Draft202012Validator
 from stix2.exceptions import STIXError
 from stix2patterns.v21.pattern import Pattern
-from stix2validator import ValidationOptions, validate_instance
 
 from certhub.core.errors import InvalidInput
 
 from . import patterns
 
-_OPTIONS = ValidationOptions(version="2.1", strict=False)
-_SCHEMA_DIR = Path(stix2validator.__file__).parent / "schemas-2.1" / "schemas"
+# stix2validator is imported on first use: importing it costs about a second (an RFC 3987
+# grammar is built), which every certhub command and server start would otherwise pay.
+_validator_options = None
+
+
+def _schema_dir() -> Path:
+    import stix2validator
+
+    return Path(stix2validator.__file__).parent / "schemas-2.1" / "schemas"
+
+
+def _full_validation(obj):
+    global _validator_options
+    from stix2validator import ValidationOptions, validate_instance
+
+    if _validator_options is None:
+        _validator_options = ValidationOptions(version="2.1", strict=False)
+    return validate_instance(obj, _validator_options)
 _SCHEMA_BASE = "http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/"
 _TIMESTAMP = re.compile(r"^[0-9]{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):"
                         r"([0-5][0-9]):([0-5][0-9]|60)(\.[0-9]+)?Z$")
@@ -87,7 +101,7 @@ class Checked:
 
 def _load_schema(uri: str) -> dict:
     relative = uri.removeprefix(_SCHEMA_BASE)
-    with (_SCHEMA_DIR / relative).open(encoding="utf-8") as handle:
+    with (_schema_dir() / relative).open(encoding="utf-8") as handle:
         schema = json.load(handle)
     # The schemas use only draft-07 keywords; fastjsonschema knows drafts 4 to 7.
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
@@ -252,7 +266,7 @@ def fast_check(obj: dict) -> Checked | None:
 
 def full_errors(obj: dict, *, allow_custom: bool) -> list[str]:
     """The OASIS validator's and the stix2 library's complaints about one object."""
-    result = validate_instance(obj, _OPTIONS)
+    result = _full_validation(obj)
     if not result.is_valid:
         return [error.message for error in result.errors]
     try:
