@@ -82,8 +82,8 @@ bench: venv-dev
 
 ## messages: refresh the translation catalogues after changing strings
 messages: venv-dev
-	cd src/certhub && ../../$(BIN)/certhub makemessages -l th --ignore='migrations/*' && \
-		../../$(BIN)/certhub compilemessages
+	cd src/certhub && $(TEST_ENV) ../../$(BIN)/certhub makemessages -l th --ignore='migrations/*' \
+		&& $(TEST_ENV) ../../$(BIN)/certhub compilemessages
 
 clean:
 	rm -rf $(VENV) var/test .pytest_cache test-artifacts
