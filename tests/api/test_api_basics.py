@@ -24,6 +24,7 @@ def test_openapi_document_and_docs_page_are_served_without_a_cdn(client):
     html = page.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+    assert "script-src 'self';" in page["Content-Security-Policy"]
 
 
 def test_errors_share_one_format(client, world):
