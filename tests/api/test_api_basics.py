@@ -65,3 +65,12 @@ def test_rate_limit_is_per_token(client, world, tight_rate_limit):
     assert int(limited["Retry-After"]) > 0
     # Another token of the same user has its own budget.
     assert client.get("/api/v1/accounts/me", **bearer(second)).status_code == 200
+
+
+def test_anonymous_rate_limit_ignores_a_spoofed_forwarded_for(client, world, tight_rate_limit):
+    statuses = [
+        client.get("/api/v1/lookup/", {"q": "TH"},
+                   HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code
+        for i in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]

@@ -157,6 +157,9 @@ BEHIND_PROXY = as_bool("CERTHUB_BEHIND_PROXY", False, "Trust X-Forwarded-Proto/-
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Anonymous API rate limits count per client address: trust X-Forwarded-For only from our own
+# proxy (its last hop), never from the client, or one client could pose as many.
+NINJA_NUM_PROXIES = 1 if BEHIND_PROXY else 0
 API_TOKEN_MAX_DAYS = as_int("CERTHUB_API_TOKEN_MAX_DAYS", 365, "Longest lifetime of an API token.")
 API_RATE_LIMIT = declare("CERTHUB_API_RATE_LIMIT", "1200/m",
                          "Requests per token (or per address when anonymous), e.g. 1200/m, 50/s.")
