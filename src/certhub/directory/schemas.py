@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ninja import Field, Schema
 
+from certhub.sharing.audience import AudienceOut
+
 from . import validators
 
 
@@ -34,7 +36,7 @@ class ConstituencyEntryOut(Schema):
     note: str
 
 
-class ContactOut(Schema):
+class ContactOut(AudienceOut):
     id: int
     organisation: str = Field(..., description="Short name of the owner organisation.")
     organisation_slug: str
@@ -47,10 +49,6 @@ class ContactOut(Schema):
     pgp_fingerprint_display: str = Field(..., description="Grouped as gpg shows it.")
     availability: str
     is_example: bool
-    tlp: str
-    audience_groups: list[str] = Field(..., description="Sharing group slugs.")
-    audience_orgs: list[str] = Field(..., description="Organisation short names.")
-    audience_users: list[str] = Field(..., description="Named recipients (TLP:RED).")
 
     @staticmethod
     def resolve_organisation(obj) -> str:
@@ -64,17 +62,6 @@ class ContactOut(Schema):
     def resolve_pgp_fingerprint_display(obj) -> str:
         return validators.format_fingerprint(obj.pgp_fingerprint)
 
-    @staticmethod
-    def resolve_audience_groups(obj) -> list[str]:
-        return sorted(g.slug for g in obj.audience_groups.all())
-
-    @staticmethod
-    def resolve_audience_orgs(obj) -> list[str]:
-        return sorted(o.short_name for o in obj.audience_orgs.all())
-
-    @staticmethod
-    def resolve_audience_users(obj) -> list[str]:
-        return sorted(u.email for u in obj.audience_users.all())
 
 
 class OrganisationDetail(OrganisationSummary):

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from certhub.sharing.audience import AudienceOut
+
 from .normalise import defang
 from .queries import LOOKUP_LIMIT
 
@@ -153,11 +155,8 @@ class VersionOut(Schema):
     added: datetime
 
 
-class ReportDetail(ReportSummary):
+class ReportDetail(ReportSummary, AudienceOut):
     description: str
-    audience_groups: list[str]
-    audience_orgs: list[str]
-    audience_users: list[str]
     object_count: int
     objects: list[StixObjectOut] = Field(..., alias="object_list",
                                          description="The first objects; page through "
@@ -174,18 +173,6 @@ class ReportDetail(ReportSummary):
     history: list[VersionOut] = Field(..., description="Every stored version of objects that "
                                                        "have more than one.")
     editable: bool
-
-    @staticmethod
-    def resolve_audience_groups(obj) -> list[str]:
-        return sorted(g.slug for g in obj.audience_groups.all())
-
-    @staticmethod
-    def resolve_audience_orgs(obj) -> list[str]:
-        return sorted(o.short_name for o in obj.audience_orgs.all())
-
-    @staticmethod
-    def resolve_audience_users(obj) -> list[str]:
-        return sorted(u.email for u in obj.audience_users.all())
 
 
 class ImportedReport(Schema):
