@@ -213,3 +213,18 @@ def test_import_updates_existing_organisation_by_short_name(world):
     # The service layer reads the same contact back for its owner.
     assert services.update_contact(world.thai_analyst, contact.pk, availability="x")
     assert User.objects.count() >= 1
+
+
+def test_api_import_cannot_relabel_a_contact_its_user_may_not_edit(world, api):
+    hidden = make_contact(world.thai, tlp=TLP.RED, name="Named duty phone",
+                          role="emergency_24x7", users=[world.thai_admin])
+    relabel = {"short_name": "ThaiCERT", "name": "ThaiCERT", "kind": "national_cert",
+               "country": "TH",
+               "contacts": [{"role": "emergency_24x7", "name": "Named duty phone",
+                             "tlp": "clear", "email": "leak@example.org"}]}
+    response = api.post(world.hub_admin, "/import", {"organisations": [relabel]})
+    assert response.status_code == 200, response.content
+    hidden = Contact.unrestricted.get(pk=hidden.pk)
+    assert hidden.tlp == TLP.RED
+    assert hidden.email != "leak@example.org"
+    assert list(hidden.audience_users.all()) == [world.thai_admin]

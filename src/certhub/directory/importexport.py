@@ -501,6 +501,11 @@ def _import_contact(data, org, user, existing, result) -> None:
         existing[key] = contact
         result.contacts_created += 1
         return
+    if user is not None and not Contact.objects.editable_by(user).filter(pk=contact.pk).exists():
+        # An import through the API acts as its user: another organisation's contact stays as
+        # its owner set it (no relabelling a RED contact CLEAR by import). Only the command-line
+        # operator (user=None) updates every organisation's contacts.
+        return
     changes = services._apply_contact_fields(contact, fields)
     audience_changed = (
         {g.pk for g in contact.audience_groups.all()} != {g.pk for g in groups}
