@@ -93,7 +93,10 @@ def _register_routers() -> None:
     from certhub.audit.api import router as audit_router
     from certhub.directory.api import router as directory_router
     from certhub.directory.lookup.api import router as lookup_router
+    from certhub.feeds.api import router as feeds_router
+    from certhub.incidents.api import router as incidents_router
     from certhub.intel.api import router as intel_router
+    from certhub.notify.api import router as notify_router
     from certhub.sharing.api import router as sharing_router
 
     api.add_router("/directory/", directory_router)
@@ -102,6 +105,9 @@ def _register_routers() -> None:
     api.add_router("/sharing/", sharing_router)
     api.add_router("/audit/", audit_router)
     api.add_router("/intel/", intel_router)
+    api.add_router("/feeds/", feeds_router)
+    api.add_router("/incidents/", incidents_router)
+    api.add_router("/notifications/", notify_router)
 
 
 _register_routers()

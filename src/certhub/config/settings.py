@@ -51,8 +51,12 @@ INSTALLED_APPS = [
     "certhub.sharing",
     "certhub.directory",
     "certhub.accounts",
+    "certhub.notify",
     "certhub.intel",
     "certhub.feeds",
+    "certhub.taxii",
+    "certhub.taxii.client",
+    "certhub.incidents",
     "certhub.web",
     "certhub.cli",
 ]

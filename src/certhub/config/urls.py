@@ -22,6 +22,7 @@ def admin_login(request):
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("taxii2/", include("certhub.taxii.urls")),
     path("accounts/", include("certhub.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_login),

@@ -1,0 +1,1 @@
+"""Cross-border incidents, coordination requests between organisations, and their clocks."""

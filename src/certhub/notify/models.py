@@ -1,0 +1,1 @@
+"""Notification models (in-app notifications, webhooks and their deliveries)."""

@@ -1,0 +1,1 @@
+"""TAXII 2.1 client: scheduled pulls from remote collections into intel reports."""

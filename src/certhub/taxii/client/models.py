@@ -1,0 +1,1 @@
+"""TAXII client models (remote collections and their pull runs)."""

@@ -1,0 +1,1 @@
+"""TAXII server models (collections, status resources)."""

@@ -1,0 +1,1 @@
+"""URL patterns of the web UI, one module per domain, included by web/urls.py."""
