@@ -240,7 +240,32 @@ CELERY_BEAT_SCHEDULE = {
     "feeds-run-due": {"task": "certhub.feeds.run_due_feeds", "schedule": 60.0},
     "feeds-expire": {"task": "certhub.feeds.expire_findings",
                      "schedule": crontab(hour=3, minute=0)},
+    # Remote TAXII collections decide themselves which are due (certhub.taxii.client).
+    "taxii-pull-due": {"task": "certhub.taxii_client.pull_due", "schedule": 60.0},
+    "incidents-escalate": {"task": "certhub.incidents.escalate_overdue", "schedule": 60.0},
+    "notify-retry": {"task": "certhub.notify.retry_deliveries", "schedule": 60.0},
+    "feeds-digest": {"task": "certhub.feeds.send_digests", "schedule": crontab(hour=1, minute=0)},
 }
+WEBHOOK_ALLOW_PRIVATE = as_bool("CERTHUB_WEBHOOK_ALLOW_PRIVATE", False,
+                                "Let webhooks call loopback and private addresses (SSRF guard "
+                                "off). Only for tests and closed networks.")
+
+# --- Incidents (certhub.incidents; docs/incidents.md) ---------------------------------------------
+INCIDENT_TARGETS = declare("CERTHUB_INCIDENT_TARGETS",
+                           "critical=1h/1d,high=4h/3d,medium=1d/7d,low=3d/30d",
+                           "Coordination request targets per severity: acknowledge/complete "
+                           "within (m, h or d).")
+INCIDENT_ATTACHMENT_MAX_MB = as_int("CERTHUB_INCIDENT_ATTACHMENT_MAX_MB", 25,
+                                    "Largest incident attachment, in megabytes.")
+PUBLIC_REPORT_RATE = declare("CERTHUB_PUBLIC_REPORT_RATE", "5/h",
+                             "Public incident reports accepted per client address, e.g. 5/h.")
+PUBLIC_REPORT_POW_BITS = as_int("CERTHUB_PUBLIC_REPORT_POW_BITS", 18,
+                                "Proof-of-work difficulty (leading zero bits) of the public "
+                                "report form's challenge.")
+MAILIN_URL = declare("CERTHUB_MAILIN_URL", "",
+                     "Mailbox for incidents reported by email: imaps://user@host:993/INBOX or "
+                     "pop3s://user@host:995. Unset: `certhub incidents fetch-mail` does nothing.")
+MAILIN_PASSWORD = declare("CERTHUB_MAILIN_PASSWORD", "", "Password of CERTHUB_MAILIN_URL's user.")
 
 # --- Directory lookup data ------------------------------------------------------------------------
 ASN_DB = declare("CERTHUB_ASN_DB", "",
