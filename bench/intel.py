@@ -64,7 +64,8 @@ def main() -> None:
     if vendor == "sqlite":
         call_command("migrate", verbosity=0)
     else:
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True,
+                                                   serialize=False)
     try:
         print(json.dumps(run(args, vendor)))
     finally:

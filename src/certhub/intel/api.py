@@ -25,7 +25,7 @@ from certhub.core.api_guards import require_user, require_writer
 from certhub.core.errors import InvalidInput
 from certhub.directory.services import audience_from_names
 
-from . import extract, queries, services
+from . import extract, queries, services, tags_api
 from .misp import importer as misp_importer
 from .models import ReportSource
 from .normalise import defang
@@ -53,6 +53,7 @@ from .schemas import (
 )
 
 router = Router(tags=["intel"])
+router.add_router("/tags", tags_api.router)  # taxonomy and galaxy tag suggestions
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 MAX_LOOKUP_BYTES = 64 * 1024 * 1024

@@ -39,15 +39,17 @@ def _require_writer(user) -> None:
 _tlp = sharing_services.clean_tlp
 
 
-def _new_report(user, built: plan.ImportPlan, *, tlp: str, source: str, audience: dict) -> Report:
-    report = Report(owner_id=user.organisation_id, created_by=user,
+def _new_report(user, built: plan.ImportPlan, *, tlp: str, source: str, audience: dict,
+                pk: int | None = None) -> Report:
+    """The saved report; ``pk``: an id reserved from its sequence (``plan.object_stream``)."""
+    report = Report(pk=pk, owner_id=user.organisation_id, created_by=user,
                     tlp=built.strictest_tlp(_tlp(tlp)), stix_id=built.stix_id,
                     title=built.title[:500], description=built.description,
                     published=built.published, labels=built.labels,
                     confidence=built.confidence, source=source, misp=built.misp)
     try:
         with transaction.atomic():
-            report.save()
+            report.save(force_insert=True)
     except IntegrityError:
         raise Conflict(_("Your organisation already shared a report with id %(id)s; update it "
                          "instead.") % {"id": built.stix_id}, field="stix_id") from None
@@ -62,17 +64,27 @@ def _audience(audience_groups, audience_orgs, audience_users) -> dict:
 
 def import_stix(data, *, user, tlp: str, audience_groups: Iterable = (),
                 audience_orgs: Iterable = (), audience_users: Iterable = (), title: str = "",
-                allow_custom: bool = False, request=None) -> Report:
-    """Store a STIX 2.1 bundle as one report of the user's organisation; all or nothing."""
+                allow_custom: bool = False, report_stix_id: str = "", request=None) -> Report:
+    """Store a STIX 2.1 bundle as one report of the user's organisation; all or nothing.
+
+    ``report_stix_id`` names the new report (TAXII posts: a fresh id, even when the objects
+    hold one STIX report, whose id would otherwise name it)."""
     _require_writer(user)
     with plan.bulk_work():
-        built = stix_importer.plan(stix_importer.load(data), title=title,
-                                   allow_custom=allow_custom)
+        bundle = stix_importer.load(data)
         with transaction.atomic():
+            # On PostgreSQL, objects are written while later ones are still checked (see
+            # plan.ObjectStream); a bad object still stores nothing: the error rolls back.
+            with plan.object_stream(len(bundle["objects"])) as stream:
+                built = stix_importer.plan(bundle, title=title, allow_custom=allow_custom,
+                                           sink=stream.write if stream else None)
+            if report_stix_id:
+                built.stix_id = report_stix_id
             report = _new_report(user, built, tlp=tlp, source=ReportSource.STIX,
                                  audience=_audience(audience_groups, audience_orgs,
-                                                    audience_users))
-            counts = plan.store(report, built)
+                                                    audience_users),
+                                 pk=stream.report_id if stream else None)
+            counts = plan.store(report, built, stream)
             record(Action.CREATE, user=user, request=request, obj=report,
                    details={"import": "stix", **counts})
     return report

@@ -33,6 +33,7 @@ from .markings import TLP_BY_MARKING_ID
 from .validation import Checked
 
 MAX_ERRORS_SHOWN = 10
+STREAM_CHUNK = 2000  # objects handed to a sink at once
 
 
 def load(data: bytes | str | dict) -> dict:
@@ -83,12 +84,61 @@ def validate(objects: list, *, allow_custom: bool = False) -> list[Checked]:
             errors.extend(found)
         checked.append(result)
     if errors:
-        shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
-        more = len(errors) - MAX_ERRORS_SHOWN
-        message = (f"{len(bad)} invalid object(s), nothing imported: {shown}"
-                   + (f" (and {more} more)" if more > 0 else ""))
-        raise InvalidInput(message, field=f"objects[{bad[0]}]", code="invalid_stix")
+        _reject(errors, bad)
     return checked
+
+
+def _reject(errors: list[str], bad: list[int]):
+    shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
+    more = len(errors) - MAX_ERRORS_SHOWN
+    message = (f"{len(bad)} invalid object(s), nothing imported: {shown}"
+               + (f" (and {more} more)" if more > 0 else ""))
+    raise InvalidInput(message, field=f"objects[{bad[0]}]", code="invalid_stix")
+
+
+def _validated(raw: list, allow_custom: bool, sink) -> tuple[list[dict], list[Checked],
+                                                              list[PlannedObject]]:
+    """``validate`` and de-duplication in one pass: the distinct objects (exact duplicates,
+    same id, modified and content, kept once), their checks and PlannedObjects. While no
+    object has failed, PlannedObjects are handed to ``sink`` in chunks as they are made, so
+    the caller can store them while the rest is checked; any failure still raises the same
+    InvalidInput, naming every bad object, once all are checked."""
+    errors: list[str] = []
+    bad: list[int] = []
+    seen: dict[tuple[str, str | None], int] = {}
+    objects: list[dict] = []
+    checks: list[Checked] = []
+    planned: list[PlannedObject] = []
+    pending: list[PlannedObject] = []
+    for index, obj in enumerate(raw):
+        found, result = _object_errors(index, obj, allow_custom)
+        if not found:
+            key = (obj["id"], obj.get("modified"))
+            first = seen.get(key)
+            if first is None:
+                seen[key] = index
+            elif raw[first] == obj:
+                continue  # an exact duplicate: stored once
+            else:
+                found = [f"object {index} ({obj['id']}): a different object {first} has the "
+                         "same id and modified time"]
+        if found:
+            bad.append(index)
+            errors.extend(found)
+            continue
+        objects.append(obj)
+        checks.append(result)
+        planned.append(_planned(obj, result))
+        if sink is not None and not errors:
+            pending.append(planned[-1])
+            if len(pending) >= STREAM_CHUNK:
+                sink(pending)
+                pending = []
+    if errors:
+        _reject(errors, bad)
+    if pending:
+        sink(pending)
+    return objects, checks, planned
 
 
 def _planned(obj: dict, checked: Checked) -> PlannedObject:
@@ -115,16 +165,13 @@ def _latest_versions(objects: list[dict]) -> dict[str, int]:
     return latest
 
 
-def plan(bundle: dict, *, title: str = "", allow_custom: bool = False) -> ImportPlan:
-    """Validate ``bundle`` (from ``load``) and turn it into an ImportPlan."""
-    raw = bundle["objects"]
-    checks = validate(raw, allow_custom=allow_custom)
-    # Exact duplicates (same id, same modified, same content) are stored once.
-    unique: dict[tuple[str, str | None], tuple[dict, Checked]] = {}
-    for obj, checked in zip(raw, checks, strict=True):
-        unique.setdefault((obj["id"], obj.get("modified")), (obj, checked))
-    objects = [obj for obj, _checked in unique.values()]
-    checks = [checked for _obj, checked in unique.values()]
+def plan(bundle: dict, *, title: str = "", allow_custom: bool = False,
+         sink=None) -> ImportPlan:
+    """Validate ``bundle`` (from ``load``) and turn it into an ImportPlan.
+
+    ``sink``, if given, receives the plan's objects (``ImportPlan.objects``, in order) in
+    chunks while later ones are still being checked; see ``plan.object_stream``."""
+    objects, checks, planned = _validated(bundle["objects"], allow_custom, sink)
 
     reports = [obj for obj in objects if obj["type"] == "report"]
     head = reports[0] if len(reports) == 1 else None
@@ -138,8 +185,7 @@ def plan(bundle: dict, *, title: str = "", allow_custom: bool = False) -> Import
     )
     if title:
         result.title = title
-    result.objects = [_planned(obj, checked) for obj, checked in zip(objects, checks,
-                                                                     strict=True)]
+    result.objects = planned
     latest = _latest_versions(objects)
     indicator_values: dict[str, tuple[str, str]] = {}
     for index, obj in enumerate(objects):

@@ -1,0 +1,1 @@
+"""Intel pages: reports (list, page, create/edit), imports with preview, values, lookup."""
