@@ -30,3 +30,19 @@ def make_feed(name: str, parser: str, location: Path | str, **fields):
     feed = feed_from_definition(definition)
     feed.save()
     return feed
+
+
+def logged_in(user):
+    """A client whose session passed every login step the user needs (two-factor included)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    if user.requires_two_factor:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -107,6 +107,9 @@ class FeedRun(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    # "host:pid" of the process running the current attempt: a run left "running" by a process
+    # that no longer exists on this host is resumed at once instead of after STALE_AFTER.
+    worker = models.CharField(_("worker"), max_length=300, blank=True, editable=False)
     source = models.CharField(_("source"), max_length=2000, blank=True)
     # What is being read: a spooled download or the feed's own file, and its fingerprint, so a
     # resumed run reads the very same bytes.

@@ -35,6 +35,11 @@ from .storage import insert_findings, json_or_none, prepare_connection, time_ada
 DEFAULT_BATCH = 10_000
 
 
+class RunTakenOver(RuntimeError):
+    """Another attempt of the run has started (this one was thought dead): stop, commit
+    nothing more."""
+
+
 class SimulatedCrash(RuntimeError):
     """Raised by the ``fail_after_batches`` testing hook, as if the worker died mid-batch."""
 
@@ -99,11 +104,16 @@ class Pipeline:
                 RunError.objects.bulk_create(
                     [RunError(run_id=self.run.pk, line=item.line, reason=item.reason[:500],
                               raw=item.raw) for item in refused])
-            FeedRun.objects.filter(pk=self.run.pk).update(
+            # Fenced: only while the run is still this attempt's, after the position this
+            # attempt last committed; otherwise nothing of the batch is kept.
+            mine = FeedRun.objects.filter(pk=self.run.pk, attempts=self.run.attempts,
+                                          position=self.run.position).update(
                 position=position, heartbeat_at=now, read=F("read") + read,
                 parsed=F("parsed") + len(events), failed=F("failed") + len(refused),
                 duplicates=F("duplicates") + duplicates, routed=F("routed") + routed,
                 unrouted=F("unrouted") + unrouted, routed_per_org=per_org)
+            if not mine:
+                raise RunTakenOver(f"run {self.run.pk} was taken over by another attempt")
             enrich_observable_index(self.run, kept)
             if (self.fail_after_batches is not None
                     and self.committed_batches >= self.fail_after_batches):

@@ -17,13 +17,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import ipaddress
 from collections.abc import Iterator
 
 from django.db.models import Count, Q, QuerySet
 
-from certhub.directory.models import OrganisationKind
+from certhub.core.errors import NotFound
+from certhub.directory.models import Organisation, OrganisationKind
 
-from .models import Feed, FeedRun, Finding, RunStatus
+from .models import Feed, FeedRun, Finding, RunError, RunStatus
 
 
 def is_hub_staff(user) -> bool:
@@ -50,7 +52,8 @@ def inbox(user, *, organisation_id: int | None = None, taxonomy: str | None = No
           type: str | None = None, country: str | None = None,
           since: dt.datetime | None = None, until: dt.datetime | None = None,
           acknowledged: bool | None = None, feed: str | None = None,
-          value: str | None = None) -> QuerySet[Finding]:
+          value: str | None = None, asn: int | None = None,
+          run_id: int | None = None) -> QuerySet[Finding]:
     """An organisation's findings inbox, newest first. Users see their own organisation's;
     hub staff may pass ``organisation_id`` (0 for findings nobody is responsible for)."""
     findings = visible_findings(user)
@@ -74,7 +77,36 @@ def inbox(user, *, organisation_id: int | None = None, taxonomy: str | None = No
         findings = findings.filter(feed__name=feed)
     if value:
         findings = findings.filter(value__icontains=value)
+    if asn is not None:
+        findings = findings.filter(asn=asn)
+    if run_id is not None:
+        findings = findings.filter(run_id=run_id)
     return findings.select_related("feed", "organisation").order_by("-created", "-id")
+
+
+def finding(user, finding_id: int) -> Finding:
+    """One finding with its provenance (feed, run, line, raw), or NotFound if not visible."""
+    found = (visible_findings(user).select_related("feed", "run", "organisation",
+                                                   "acknowledged_by")
+             .filter(pk=finding_id).first())
+    if found is None:
+        raise NotFound()
+    return found
+
+
+
+def findings_with_value(user, value: str, *, limit: int = 100) -> QuerySet[Finding]:
+    """Visible findings whose value (or address) is exactly ``value``, newest first (the intel
+    value page shows them next to reports and sightings)."""
+    match = Q(value=value)
+    try:
+        address = str(ipaddress.ip_address(value))
+    except ValueError:
+        address = ""
+    if address:
+        match |= Q(ip=address)
+    return (visible_findings(user).filter(match).select_related("feed", "organisation")
+            .order_by("-created", "-id")[:limit])
 
 
 def counts_per_organisation(user) -> list[dict]:
@@ -97,6 +129,48 @@ def visible_runs(user, feed: Feed | None = None) -> QuerySet[FeedRun]:
 
 def visible_feeds(user) -> QuerySet[Feed]:
     return Feed.objects.all() if is_hub_staff(user) else Feed.objects.none()
+
+
+def feed(user, name: str) -> Feed:
+    found = visible_feeds(user).filter(name=name).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def feed_names(user) -> list[str]:
+    """Names of the feeds whose findings ``user`` may filter by: every feed for hub staff,
+    else the feeds that delivered findings to the user's organisation."""
+    if is_hub_staff(user):
+        return list(Feed.objects.values_list("name", flat=True))
+    if not visible_findings(user).exists():
+        return []
+    # The runs' per-organisation counters, not the findings table: a few rows, not millions.
+    feed_ids = (FeedRun.objects.filter(status=RunStatus.SUCCEEDED,
+                                       routed_per_org__has_key=str(user.organisation_id))
+                .values("feed_id"))
+    return list(Feed.objects.filter(pk__in=feed_ids).values_list("name", flat=True))
+
+
+def run(user, run_id: int) -> FeedRun:
+    found = visible_runs(user).filter(pk=run_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def run_errors(run: FeedRun, limit: int = 500) -> list[RunError]:
+    """The first ``limit`` refused lines of a run the caller could already see."""
+    return list(RunError.objects.filter(run=run).order_by("line", "pk")[:limit])
+
+
+def routed_per_organisation(run: FeedRun) -> list[dict]:
+    """[{organisation, count}] of a run's ``routed_per_org`` counter, names resolved."""
+    counts = {int(key): value for key, value in (run.routed_per_org or {}).items()}
+    names = dict(Organisation.objects.filter(pk__in=counts).values_list("pk", "short_name"))
+    return sorted(({"organisation_id": key, "organisation": names.get(key, f"#{key}"),
+                    "count": value} for key, value in counts.items()),
+                  key=lambda row: (-row["count"], row["organisation"]))
 
 
 CSV_HEADER = ("id", "received", "observed", "feed", "taxonomy", "type", "value_type", "value",

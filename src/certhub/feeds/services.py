@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import shutil
+import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,7 @@ from . import queries, schedule
 from .connectors import collectors, parsers
 from .connectors.collectors import Input
 from .models import Feed, FeedRun, Finding, RunStatus, SourceKind
-from .pipeline import DEFAULT_BATCH, Pipeline
+from .pipeline import DEFAULT_BATCH, Pipeline, RunTakenOver
 from .validation import DEFINITION_FIELDS, check_feed
 
 log = logging.getLogger(__name__)
@@ -126,16 +127,27 @@ def ingest_feed(name: str, path: Path, parser: str, params: dict, *, user=None) 
 # --- runs -----------------------------------------------------------------------------------------
 def run_feed(feed: Feed, *, trigger: str = "", progress: Progress | None = None,
              batch_size: int = DEFAULT_BATCH, input_path: Path | None = None,
-             fail_after_batches: int | None = None) -> list[FeedRun]:
+             fail_after_batches: int | None = None,
+             requested_at: dt.datetime | None = None,
+             resume_only: bool = False) -> list[FeedRun]:
     """Resume the feed's unfinished run, or collect and process its source. Returns the runs
     processed (a folder source gives one run per file). ``input_path`` reads that file instead
     of collecting (``certhub ingest``). A run that fails is left failed (resumable) and the
-    exception propagates."""
+    exception propagates. With ``requested_at`` (when the run was asked for), nothing new is
+    collected if a run of the feed has started since: a redelivered request runs once. With
+    ``resume_only`` nothing new is collected at all."""
     runs = _resume(feed, progress, batch_size, fail_after_batches, input_path)
-    if runs:
+    if runs or resume_only:
         return runs
+    if requested_at is not None:
+        # A request (a task message, perhaps delivered twice) is satisfied by any run started
+        # after it was made.
+        started = Feed.objects.filter(pk=feed.pk).values_list("last_started_at", flat=True)
+        if started and started[0] is not None and started[0] >= requested_at:
+            return []
     run = FeedRun.objects.create(feed=feed, status=RunStatus.RUNNING, trigger=trigger[:100],
                                  started_at=timezone.now(), heartbeat_at=timezone.now(),
+                                 worker=this_worker(),
                                  source=str(input_path or feed.location)[:2000])
     Feed.objects.filter(pk=feed.pk).update(last_started_at=run.started_at)
     parser_class = parsers.get(feed.parser)
@@ -202,8 +214,7 @@ def _resume(feed, progress, batch_size, fail_after_batches, input_path=None) -> 
     if input_path is not None:  # certhub ingest FILE: only a run of that very file
         unfinished = unfinished.filter(input_path=str(input_path))
     for run in unfinished.order_by("pk"):
-        if run.status == RunStatus.RUNNING and run.heartbeat_at and \
-                now - run.heartbeat_at < STALE_AFTER:
+        if run.status == RunStatus.RUNNING and _owner_alive(run, now):
             raise Conflict(_("Feed %(feed)s is being run (run %(run)d).")
                            % {"feed": feed.name, "run": run.pk})
         if not _same_input(run):
@@ -234,34 +245,110 @@ def _give_up(run: FeedRun, reason: str) -> None:
     _clean_spool(run)
 
 
+def this_worker() -> str:
+    """Who runs an attempt: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:300]
+
+
+def _worker_gone(worker: str) -> bool:
+    """True when ``worker`` ("host:pid") was a process of this host that no longer exists.
+    A worker of another host is never known to be gone: STALE_AFTER decides for it."""
+    host, _sep, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def _owner_alive(run: FeedRun, now: dt.datetime) -> bool:
+    """Whether the attempt holding a "running" run may still be at work."""
+    if run.heartbeat_at is None or now - run.heartbeat_at >= STALE_AFTER:
+        return False
+    return not (run.worker and _worker_gone(run.worker))
+
+
+def _claim(run: FeedRun) -> FeedRun:
+    """Start a new attempt of ``run``, atomically: the row is locked, an attempt still at work
+    elsewhere is a Conflict. ``attempts`` is the fencing token: the pipeline commits a batch
+    only while the run's attempts are still its own, so an attempt thought dead that wakes up
+    again cannot write anything twice."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = FeedRun.objects.select_for_update().get(pk=run.pk)
+        if current.status == RunStatus.SUCCEEDED or (
+                current.status == RunStatus.RUNNING and _owner_alive(current, now)):
+            raise Conflict(_("Feed %(feed)s is being run (run %(run)d).")
+                           % {"feed": current.feed.name, "run": current.pk})
+        current.status = RunStatus.RUNNING
+        current.attempts += 1
+        current.started_at = current.started_at or now
+        current.heartbeat_at = now
+        current.worker = this_worker()
+        current.error = ""
+        current.save()
+    return current
+
+
+def _finish(run: FeedRun, status: str, error: str = "") -> bool:
+    """End the attempt ``run`` holds (fenced: nothing happens if another attempt took the run
+    over). Returns whether it was still ours."""
+    run.status, run.finished_at, run.error = status, timezone.now(), error[:5000]
+    changed = FeedRun.objects.filter(pk=run.pk, attempts=run.attempts).update(
+        status=status, finished_at=run.finished_at, error=run.error)
+    return bool(changed)
+
+
 def _process(feed, run, progress, batch_size, fail_after_batches) -> None:
-    run.status = RunStatus.RUNNING
-    run.attempts += 1
-    run.started_at = run.started_at or timezone.now()
-    run.heartbeat_at = timezone.now()
-    run.error = ""
-    run.save()
+    claimed = _claim(run)
+    run.__dict__.update({f.attname: getattr(claimed, f.attname) for f in FeedRun._meta.fields})
     parser = parsers.get(feed.parser)(**feed.parser_params)
     pipeline = Pipeline(feed, run, batch_size=batch_size, progress=progress,
                         fail_after_batches=fail_after_batches)
     try:
         pipeline.consume(parser.items(Path(run.input_path), start=run.position))
+    except RunTakenOver:
+        raise Conflict(_("Run %(run)d was taken over by another worker.") % {"run": run.pk}) \
+            from None
     except Exception as exc:
+        attempts = run.attempts
         run.refresh_from_db()
-        _fail(run, exc)
+        if run.attempts == attempts:
+            _fail(run, exc)
         raise
     run.refresh_from_db()
-    run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
-    run.save()
+    if not _finish(run, RunStatus.SUCCEEDED):
+        raise Conflict(_("Run %(run)d was taken over by another worker.") % {"run": run.pk})
     _clean_spool(run)
     log.info("feed %s run %s: read %d, failed %d, duplicates %d, routed %d, unrouted %d",
              feed.name, run.pk, run.read, run.failed, run.duplicates, run.routed, run.unrouted)
+    _deliver_outputs(run)
+
+
+def _deliver_outputs(run: FeedRun) -> None:
+    """Hand a succeeded run to the outputs (digest, webhooks) once its commit is durable.
+    Outputs failing never fail the run: its findings are already delivered to the inboxes."""
+    try:
+        from .outputs import deliver_run_outputs
+    except ImportError:  # outputs not installed yet
+        return
+
+    def deliver() -> None:
+        try:
+            deliver_run_outputs(run)
+        except Exception:
+            log.exception("outputs of feed run %s failed", run.pk)
+
+    transaction.on_commit(deliver)
 
 
 def _fail(run: FeedRun, exc: Exception) -> None:
-    run.status, run.finished_at = RunStatus.FAILED, timezone.now()
-    run.error = (getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")[:5000]
-    run.save()
+    _finish(run, RunStatus.FAILED,
+            getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
     if run.attempts >= MAX_ATTEMPTS:
         _clean_spool(run)
 
@@ -280,13 +367,48 @@ def due_feeds(now: dt.datetime | None = None) -> list[Feed]:
     """Enabled feeds whose schedule says they should run now, and feeds with a run to resume
     (failed with attempts left, or left running by a worker that stopped making progress)."""
     now = now or timezone.now()
-    resumable = set(FeedRun.objects.filter(attempts__lt=MAX_ATTEMPTS).exclude(input_path="")
-                    .filter(Q(status__in=[RunStatus.FAILED, RunStatus.QUEUED])
-                            | Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER))
-                    .values_list("feed_id", flat=True))
+    _abandon_stale_collections(now)
+    resumable = resumable_feed_ids(now)
     return [feed for feed in Feed.objects.filter(enabled=True)
             if feed.pk in resumable
             or (feed.schedule and schedule.is_due(feed.schedule, feed.last_started_at, now))]
+
+
+def resumable_feed_ids(now: dt.datetime | None = None) -> set[int]:
+    """Feeds with a run to resume: failed with attempts left, queued, or left running by a
+    worker that is gone (or made no progress for STALE_AFTER)."""
+    now = now or timezone.now()
+    candidates = (FeedRun.objects.filter(attempts__lt=MAX_ATTEMPTS).exclude(input_path="")
+                  .filter(status__in=[RunStatus.FAILED, RunStatus.QUEUED, RunStatus.RUNNING])
+                  .values_list("feed_id", "status", "heartbeat_at", "worker"))
+    resumable = {feed_id for feed_id, status, heartbeat_at, worker in candidates
+                 if status != RunStatus.RUNNING or not _owner_alive(
+                     FeedRun(heartbeat_at=heartbeat_at, worker=worker), now)}
+    return resumable
+
+
+def _abandon_stale_collections(now: dt.datetime) -> None:
+    """A run whose worker died while collecting its source has nothing to resume: fail it."""
+    for run in FeedRun.objects.filter(status=RunStatus.RUNNING, input_path=""):
+        if not _owner_alive(run, now):
+            _finish(run, RunStatus.FAILED, _("the worker stopped while collecting the source"))
+
+
+def request_run(user, feed: Feed, *, request=None) -> None:
+    """Ask for a run of ``feed`` now (hub administrators): the task is sent once the request's
+    transaction commits; without a broker it runs in-process."""
+    _require_hub_admin(user)
+    if user is None:
+        raise PermissionDenied(_("Only hub administrators manage feeds."))
+    from . import tasks
+
+    with transaction.atomic():
+        record(Action.CHANGE, user=user, request=request, obj=feed,
+               details={"run": "requested"})
+        feed_id, trigger = feed.pk, (f"user:{user.email}")[:100]
+        requested_at = timezone.now().isoformat()
+        transaction.on_commit(lambda: tasks.run_feed.delay(feed_id, trigger=trigger,
+                                                           requested_at=requested_at))
 
 
 # --- findings ------------------------------------------------------------------------------------

@@ -21,8 +21,21 @@ COLUMNS = ("feed_id", "run_id", "line", "raw", "created", "observed_at", "expire
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
+_string = json.encoder.encode_basestring  # what _dumps writes for a str (ensure_ascii=False)
+
+
 def json_or_none(value) -> str | None:
-    return _dumps(value) if value else None
+    """JSON text of ``value`` (None when empty). The common case, a flat dict of strings
+    (a row's details), is written directly: the same text as ``_dumps``, several times faster."""
+    if not value:
+        return None
+    if type(value) is dict:
+        try:
+            return "{" + ",".join([_string(key) + ":" + _string(item)
+                                   for key, item in value.items()]) + "}"
+        except TypeError:  # a value that is not a string
+            pass
+    return _dumps(value)
 
 
 SQLITE_CACHE_KIB = 65536

@@ -14,14 +14,30 @@ from certhub.directory.lookup import resolve_many
 
 from ..events import HASH_TYPES, Event
 
+CACHE_SIZE = 20_000  # distinct lookup values remembered by a run (then forgotten at once)
+
 
 class Router:
+    """Feeds repeat addresses (many URLs on one host, a scanner's address in every report):
+    each distinct lookup value is resolved once per run, within CACHE_SIZE values."""
+
+    def __init__(self):
+        self.cache: dict[str, object] = {}
+
     def process(self, events: list[Event]) -> None:
         targets = [event for event in events if event.ip or event.value_type not in HASH_TYPES]
         if not targets:
             return
-        results = resolve_many([event.ip or event.value for event in targets])
-        for event, result in zip(targets, results, strict=True):
+        cache = self.cache
+        keys = [event.ip or event.value for event in targets]
+        missing = list(dict.fromkeys(key for key in keys if key not in cache))
+        if missing:
+            if len(cache) + len(missing) > CACHE_SIZE:
+                cache.clear()
+                missing = list(dict.fromkeys(keys))
+            cache.update(zip(missing, resolve_many(missing), strict=True))
+        for event, key in zip(targets, keys, strict=True):
+            result = cache[key]
             if result.error:
                 continue
             if result.country:

@@ -186,6 +186,7 @@ def index() -> _Index | None:
 class WarninglistFlagger:
     def __init__(self, enabled: bool = True):
         self.index = index() if enabled else None
+        self._names: dict[tuple[int, str], tuple[str, ...]] = {}  # a run meets few masks
 
     @property
     def available(self) -> bool:
@@ -196,9 +197,13 @@ class WarninglistFlagger:
         if index is None:
             return
         bits = index.bits
+        names_cache = self._names
         for event in events:
             mask = bits(event.value_type, event.value, event.ip)
             if mask:
-                names = index.names_for(mask, event.value_type)
+                signature = (mask, event.value_type)
+                names = names_cache.get(signature)
+                if names is None:
+                    names = names_cache[signature] = index.names_for(mask, event.value_type)
                 if names:
                     event.warninglists = names

@@ -104,15 +104,13 @@ class CsvLines:
                 return
             if self.line <= self.start:
                 pass  # the header itself is never an item
-        while True:
+        while True:  # the reader goes on after a csv.Error: report that line, keep reading
             try:
-                row = next(reader)
-            except StopIteration:
+                for row in reader:
+                    yield self.line, self.raw, row
                 return
             except csv.Error as exc:
                 yield self.line, self.raw, exc  # type: ignore[misc]
-                continue
-            yield self.line, self.raw, row
 
 
 def bad(line: int, raw: str, reason: str) -> Bad:
