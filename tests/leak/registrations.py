@@ -7,6 +7,7 @@ model is registered nowhere.
 
 from __future__ import annotations
 
+from tests.incidents.factories import Incident, make_incident_record
 from tests.intel.factories import make_report, make_sighting
 
 from certhub.directory.models import Contact, ContactRole
@@ -24,3 +25,4 @@ registry.register(Contact, make_contact, marker_field="name")
 registry.register(Report, make_report, marker_field="title")
 # Sightings are shown on the page of the value they saw (see PARAM_HINTS in conftest.py).
 registry.register(Sighting, make_sighting, marker_field="source")
+registry.register(Incident, make_incident_record, marker_field="title")
