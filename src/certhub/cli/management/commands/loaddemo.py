@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from certhub.cli import demo_samples
 from certhub.core.errors import CerthubError
 from certhub.directory import demo
 
@@ -16,8 +17,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
+        parser.add_argument("--no-samples", action="store_true",
+                            help="Only the directory and logins: no sample reports, feed runs "
+                                 "or incident.")
 
-    def handle(self, *args, quiet=False, **options):
+    def handle(self, *args, quiet=False, no_samples=False, **options):
         try:
             with tqdm(desc="demo directory", unit="org", disable=quiet or None,
                       file=self.stderr._out) as bar:
@@ -29,6 +33,15 @@ class Command(BaseCommand):
             f"Demo loaded: {counts.organisations_created} organisations added, "
             f"{counts.organisations_updated} updated, {counts.contacts_created} contacts added, "
             f"{counts.groups_created} sharing groups added, {result.users_created} users added.")
+        if not no_samples:
+            try:
+                samples = demo_samples.load_samples()
+            except CerthubError as exc:
+                raise CommandError(exc.message) from None
+            self.stdout.write(
+                f"Samples loaded: {samples.reports} reports, {samples.feed_runs} feed runs "
+                f"({samples.findings} findings routed), {samples.incidents} incidents"
+                + (f"; already there: {', '.join(samples.skipped)}." if samples.skipped else "."))
         if not quiet:
             self.stdout.write(self.logins_table(result.logins))
 
