@@ -32,7 +32,9 @@ def test_samples_reach_the_right_people_and_load_once(capsys):
     # The feed samples end in the national CERTs' inboxes, and only there.
     thai_findings = set(visible_findings(thai).values_list("value", flat=True))
     my_findings = set(visible_findings(malaysian).values_list("value", flat=True))
-    assert thai_findings and my_findings and not thai_findings & my_findings
+    assert thai_findings
+    assert my_findings
+    assert not thai_findings & my_findings
     assert all(f.organisation_id == thai.organisation_id for f in visible_findings(thai))
 
     # The incident: ThaiCERT's, with a request to MyCERT, invisible to SingCERT.
