@@ -288,6 +288,21 @@ def test_filters(world):
     assert len(names({"added_after": last})) == 2
     assert taxii.get(url, {"added_after": "yesterday"}).status_code == 400
     assert taxii.get(url, {"limit": "0"}).status_code == 400
+
+
+def test_a_newer_version_posted_later_replaces_the_older_one_in_default_reads(world):
+    """Versions stored by separate posts (separate reports) are judged together: the default
+    read gives the last one only, wherever its older versions were stored."""
+    taxii = TaxiiClient(world.thai_analyst)
+    one = f"indicator--{uuid.uuid4()}"
+    url = objects_url(OWN)
+    body(taxii.post(url, {"objects": [versioned(one, "2024-01-01T00:00:00.000Z", "v1")]}))
+    assert [o["name"] for o in body(taxii.get(url, {"match[id]": one}))["objects"]] == ["v1"]
+    body(taxii.post(url, {"objects": [versioned(one, "2024-05-01T00:00:00.000Z", "v2")]}))
+    everything = body(taxii.get(url))["objects"]
+    assert [o["name"] for o in everything if o["id"] == one] == ["v2"]
+    assert [o["name"] for o in body(taxii.get(url, {"match[version]": "first"}))["objects"]
+            if o["id"] == one] == ["v1"]
     assert taxii.get(url, {"match[colour]": "red"}).status_code == 400
 
 

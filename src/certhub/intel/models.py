@@ -76,6 +76,11 @@ class StixObject(models.Model):
     added = models.DateTimeField(_("date added"), db_index=True,
                                  help_text=_("When certhub stored it (TAXII date_added)."))
     json = models.TextField(_("STIX JSON"))
+    # A hint, never a filter: True once another row with this stix_id exists anywhere (set at
+    # import, left set when that row goes). Readers that judge "first"/"last" versions (TAXII)
+    # look up the other versions only for rows carrying it, instead of probing every id of a
+    # page; what they return still depends on the versions the reader may see.
+    versioned = models.BooleanField(_("has other versions"), default=False, db_default=False)
 
     unrestricted = models.Manager()
     objects = SharedThroughManager()

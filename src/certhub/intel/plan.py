@@ -209,6 +209,8 @@ def store(report: Report, plan: ImportPlan,
         for p in plan.observables
     ]
     _insert(Observable, _OBSERVABLE_FIELDS, observable_rows, want_ids=False)
+    if object_count:
+        _mark_versioned(report.pk)
     sightings = [
         Sighting(owner_id=report.owner_id, created_by_id=report.created_by_id, tlp=report.tlp,
                  report=report, stix_id=s.stix_id, observable_type=s.observable_type,
@@ -221,6 +223,19 @@ def store(report: Report, plan: ImportPlan,
         copy_audience(report, sightings)
     return {"objects": object_count, "observables": len(observable_rows),
             "sightings": len(sightings), "values_not_indexed": plan.skipped_values}
+
+
+def _mark_versioned(report_id: int) -> None:
+    """Set StixObject.versioned on the report's objects whose id another row already holds,
+    and on those other rows: one statement over the stix_id index."""
+    table = StixObject._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET versioned = %s WHERE stix_id IN ("  # noqa: S608 (our table name)
+            f"SELECT new.stix_id FROM {table} new WHERE new.report_id = %s AND EXISTS ("
+            f"SELECT 1 FROM {table} other WHERE other.stix_id = new.stix_id "
+            f"AND other.id <> new.id)) AND versioned = %s",
+            [True, report_id, False])
 
 
 def _insert(model, fields: tuple[str, ...], rows: list[tuple], *, want_ids: bool) -> list[int]:

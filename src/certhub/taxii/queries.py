@@ -191,7 +191,7 @@ def _one_of(field: str, values) -> Q | Func:
 
 def _kept(base: QuerySet, batch: list[tuple], versions: list[str], *,
           have_versions: bool) -> list[tuple]:
-    """The rows of ``batch`` ((added, pk, stix id, modified, created, ...)) whose version
+    """The rows of ``batch`` ((added, pk, stix id, modified, created, ..., versioned)) whose version
     matches ``versions``. "first" and "last" are judged against every version of the object in
     the collection: one grouped query finds the batch's ids that have several versions (most
     have one), a second the first and last version of those. Without ``have_versions`` the
@@ -202,10 +202,13 @@ def _kept(base: QuerySet, batch: list[tuple], versions: list[str], *,
     bounds: dict[str, tuple] = {}
     modified_of: dict[int, datetime | None] = {}
     if "first" in versions or "last" in versions:
-        ids = {row[2] for row in batch}
+        # Only rows whose object has other versions somewhere (StixObject.versioned, the last
+        # element of each row) can lose to another version: most have none, and probing every
+        # id of a page is what made pages of a large collection slow.
+        ids = {row[2] for row in batch if row[-1]}
         repeated = list(base.filter(_one_of("stix_id", ids)).order_by().values("stix_id")
                         .annotate(n=Count("id")).filter(n__gt=1)
-                        .values_list("stix_id", flat=True))
+                        .values_list("stix_id", flat=True)) if ids else []
         if repeated:
             bounds = {stix_id: (low, high) for stix_id, low, high in
                       base.filter(_one_of("stix_id", repeated)).order_by().values("stix_id")
@@ -257,14 +260,15 @@ def _scan(user, base: QuerySet, filters: Filters, payload: tuple[str, ...], *,
                                         for v in filters.versions)
     absent = Value(None, output_field=DateTimeField())
     columns = ("added", "id", "stix_id", *(("modified", "created") if have_versions
-                                           else (absent, absent)), *payload)
+                                           else (absent, absent)), *payload, "versioned")
     limit, after = filters.limit, filters.after
     found: list[tuple] = []
     while len(found) <= limit:
         want = limit + 1 - len(found)
         with _in_index_order(not filters.ids and not one_object):
             batch = list(_filtered(base, filters, after).values_list(*columns)[:max(want, 100)])
-        found += _kept(base, batch, filters.versions, have_versions=have_versions)
+        found += [row[:-1] for row in _kept(base, batch, filters.versions,
+                                            have_versions=have_versions)]
         if len(batch) < max(want, 100):
             break
         after = (batch[-1][0], batch[-1][1])
