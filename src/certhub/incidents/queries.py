@@ -63,9 +63,13 @@ description_html = render.markdown_html
 
 def incidents(user, *, status: str = "", severity: str = "", triage: bool | None = None,
               search: str = "", owner: int | str | None = None, involved: int | None = None,
-              open_only: bool = False) -> QuerySet[Incident]:
+              open_only: bool = False, taxonomy: str = "", tlp: str = "") -> QuerySet[Incident]:
     """Incidents the user may see, newest first, with the list page's filters."""
     qs = Incident.objects.visible_to(user).select_related("owner", "reporting_org")
+    if taxonomy:
+        qs = qs.filter(taxonomy=taxonomy)
+    if tlp:
+        qs = qs.filter(tlp=tlp)
     if status:
         qs = qs.filter(status=status)
     if open_only:

@@ -37,12 +37,8 @@ def incident_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     incidents = queries.incidents(
         request.user, status=filters.get("status", ""), severity=filters.get("severity", ""),
-        search=filters.get("q", ""), owner=filters.get("organisation") or None)
-    # Narrowing the visible rows further (queries.incidents has no such parameters yet).
-    if filters.get("taxonomy"):
-        incidents = incidents.filter(taxonomy=filters["taxonomy"])
-    if filters.get("tlp"):
-        incidents = incidents.filter(tlp=filters["tlp"])
+        search=filters.get("q", ""), owner=filters.get("organisation") or None,
+        taxonomy=filters.get("taxonomy", ""), tlp=filters.get("tlp", ""))
     page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
     return render_page_or_fragment(request, "web/incidents/list.html",
                                    "web/incidents/_list_results.html",
