@@ -86,3 +86,17 @@ def test_details_are_shown_escaped(world):
     text = logged_in(world.hub_admin).get(URL).content.decode()
     assert "&lt;b&gt;old&lt;/b&gt;" in text
     assert "<b>old</b>" not in text
+
+
+def test_long_logs_are_paged_keeping_the_filters(world):
+    for number in range(60):
+        record(Action.CHANGE, user=world.thai_admin, object_type="directory.contact",
+               object_id=str(number), object_repr=f"entry {number}")
+    first = logged_in(world.hub_admin).get(URL, {"action": Action.CHANGE}).content.decode()
+    assert 'rel="next"' in first
+    assert 'rel="prev"' not in first
+    assert "page=2" in first
+    assert f"action={Action.CHANGE}" in first.split('rel="next"')[0].rsplit("<a", 1)[1]
+    second = logged_in(world.hub_admin).get(URL, {"action": Action.CHANGE, "page": 2})
+    assert 'rel="prev"' in second.content.decode()
+    assert len(second.context["page"]) == 10
