@@ -95,6 +95,20 @@ def test_request_makes_the_incident_visible_to_the_receiver(world, thai_incident
         services.set_status(thai_incident.pk, "closed", user=world.my_analyst)
 
 
+def test_an_organisation_taken_out_of_the_audience_hears_no_more(world, thai_incident):
+    """Being involved once is not enough to be told: notifications ask the sharing rule."""
+    from certhub.notify.models import Notification
+
+    services.add_involved_org(thai_incident.pk, world.my, user=world.thai_analyst)
+    services.set_status(thai_incident.pk, "in_progress", user=world.thai_analyst)
+    assert Notification.objects.filter(user=world.my_analyst).count() == 1
+    services.update_incident(thai_incident.pk, user=world.thai_analyst, audience_orgs=[])
+    assert not Incident.objects.visible_to(world.my_analyst).filter(pk=thai_incident.pk).exists()
+    services.set_status(thai_incident.pk, "waiting", note="Waiting for the bank.",
+                        user=world.thai_analyst)
+    assert Notification.objects.filter(user=world.my_analyst).count() == 1
+
+
 def test_green_community_incident_is_not_narrowed_by_a_request(world):
     incident = make_incident(world.thai_analyst, tlp="green")
     services.create_request(incident.pk, user=world.thai_analyst, to_org=world.my, text="FYI")

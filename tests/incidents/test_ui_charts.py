@@ -6,8 +6,16 @@ import re
 from xml.etree import ElementTree
 
 import pytest
+from django.utils import translation
 
 from certhub.web.charts import BarChart, LineChart, Series
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The texts asserted below are English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 def _svg(chart) -> ElementTree.Element:

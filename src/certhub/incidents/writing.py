@@ -192,14 +192,23 @@ def _url(incident: Incident) -> str:
 
 
 def _recipients(incident: Incident, organisations) -> dict:
-    """notify() recipients for content about ``incident``: the organisations' users, or, for
-    TLP:RED, only the named recipients among them (RED goes to named people only)."""
+    """notify() recipients for content about ``incident``: the organisations that may see it
+    now (being involved once is not enough: the owner may since have narrowed the audience or
+    the label), or, for TLP:RED, only the named recipients among them."""
     organisations = [org for org in organisations if org is not None]
     if incident.tlp == TLP.RED:
         ids = {org.pk for org in organisations}
         return {"users": [u for u in incident.audience_users.all()
                           if u.organisation_id in ids and u.is_active]}
-    return {"organisations": organisations}
+    return {"organisations": [org for org in organisations if _organisation_sees(incident, org)]}
+
+
+def _organisation_sees(incident: Incident, organisation: Organisation) -> bool:
+    """Below RED the sharing rule reaches whole organisations, so one active member answers
+    for all of them (asked through the rule, never decided here)."""
+    member = organisation.users.filter(is_active=True).order_by("pk").first()
+    return member is not None and \
+        Incident.objects.visible_to(member).filter(pk=incident.pk).exists()
 
 
 
