@@ -57,6 +57,30 @@ def test_the_same_message_twice_is_one_incident(world):
     assert Incident.unrestricted.count() == 1
 
 
+def test_a_message_imported_again_tells_the_hub_only_what_it_may_see(world):
+    """After assignment the member may make the incident RED; re-importing the message must
+    not hand the hub its current state."""
+    from certhub.core.errors import Conflict
+
+    incident, _ = services.import_email(EML.read_bytes(), user=world.hub_admin)
+    services.assign_incident(incident.pk, world.thai, user=world.hub_admin)
+    services.update_incident(incident.pk, user=world.thai_analyst, tlp="red",
+                             audience_orgs=[], audience_groups=[],
+                             audience_users=[world.thai_analyst])
+    with pytest.raises(Conflict):
+        services.import_email(EML.read_bytes(), user=world.hub_admin)
+    assert Incident.unrestricted.count() == 1
+
+
+def test_nul_characters_in_a_message_are_dropped_not_stored(world):
+    raw = EML.read_bytes().replace(b"a fake internet-banking", b"a fake\x00 internet-banking", 1)
+    assert b"\x00" in raw
+    incident, created = services.import_email(raw)
+    assert created
+    assert "\x00" not in incident.description
+    assert "fake internet-banking page" in incident.description
+
+
 def test_suggested_recipient_for_the_malaysian_address_is_mycert(world):
     incident, _ = services.import_email(EML.read_bytes())
     suggestions = queries.suggest_recipients(world.hub_admin, incident)

@@ -68,12 +68,12 @@ def _orgs(names) -> list:
     return sharing_services.organisations_by_short_name(names or [], field="organisations")
 
 
-def _user_by_email(email: str | None, field: str = "assignee"):
+def _colleague_by_email(user, email: str | None, field: str = "assignee"):
+    """An active user of the caller's own organisation (tasks go to the owner's people):
+    looking wider would tell callers which addresses have accounts elsewhere."""
     if not email:
         return None
-    from django.contrib.auth import get_user_model
-
-    found = get_user_model().objects.filter(email__iexact=email.strip(), is_active=True).first()
+    found = user.organisation.users.filter(email__iexact=email.strip(), is_active=True).first()
     if found is None:
         raise InvalidInput(_("Unknown user: %(email)s.") % {"email": email}, field=field)
     return found
@@ -214,7 +214,7 @@ def add_task(request, incident_id: int, payload: TaskIn):
     user = require_writer(request)
     queries.incident(user, incident_id)
     return Status(201, services.add_task(incident_id, user=user, title=payload.title,
-                                         assignee=_user_by_email(payload.assignee),
+                                         assignee=_colleague_by_email(user, payload.assignee),
                                          due=payload.due, request=request))
 
 
@@ -223,7 +223,7 @@ def update_task(request, task_id: int, payload: TaskPatch):
     user = require_writer(request)
     changes = payload.dict(exclude_unset=True)
     if "assignee" in changes:
-        changes["assignee"] = _user_by_email(changes["assignee"])
+        changes["assignee"] = _colleague_by_email(user, changes["assignee"])
     return services.update_task(task_id, user=user, request=request, **changes)
 
 

@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certhub.audit.services import Action, record
-from certhub.core.errors import InvalidInput
+from certhub.core.errors import Conflict, InvalidInput, NotFound
 from certhub.intel import extract as intel_extract
 from certhub.notify.services import notify
 from certhub.sharing import services as sharing_services
 from certhub.sharing.tlp import TLP
 
-from . import challenge, mailin, messages
+from . import challenge, mailin, messages, queries
 from .models import Incident, Source, TimelineKind
 from .writing import (
     MAX_DESCRIPTION,
@@ -147,6 +147,13 @@ def import_email(raw: bytes, *, user=None, request=None) -> tuple[Incident, bool
         existing = sharing_services.rows_for_operator(Incident).filter(
             source=Source.EMAIL, message_id=parsed.message_id).first()
         if existing is not None:
+            if user is not None:
+                # Found as the operator; answered only with what this user may see now (the
+                # member it was assigned to may have narrowed it since).
+                try:
+                    return queries.incident(user, existing.pk), False
+                except NotFound:
+                    raise Conflict(_("This message was imported already.")) from None
             return existing, False
     title = _clean_title(parsed.subject or _("(no subject) from %(sender)s")
                          % {"sender": parsed.sender_email or _("unknown sender")})

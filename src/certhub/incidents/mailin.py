@@ -77,10 +77,16 @@ def parse(raw: bytes) -> ParsedMessage:
         attachments.append((part.get_filename() or "attachment.bin",
                             part.get_content_type(), payload))
     return ParsedMessage(
-        message_id=str(message["Message-ID"] or "").strip()[:500],
-        subject=" ".join(str(message["Subject"] or "").split())[:300],
-        sender_name=name[:200], sender_email=address[:254], date=date,
-        body=body.strip(), attachments=attachments)
+        message_id=_text(message["Message-ID"]).strip()[:500],
+        subject=" ".join(_text(message["Subject"]).split())[:300],
+        sender_name=_text(name)[:200], sender_email=_text(address)[:254], date=date,
+        body=_text(body).strip(), attachments=attachments)
+
+
+def _text(value) -> str:
+    """Header or body text fit to store: databases refuse NUL characters, which a hostile
+    message may carry; they mean nothing in mail text, so they go."""
+    return str(value or "").replace("\x00", "")
 
 
 @dataclass(frozen=True)

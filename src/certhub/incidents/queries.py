@@ -78,7 +78,7 @@ def incidents(user, *, status: str = "", severity: str = "", triage: bool | None
         qs = qs.filter(severity=severity)
     if triage is not None:
         qs = qs.filter(in_triage=triage)
-    if isinstance(owner, str) and owner and not owner.isdigit():
+    if isinstance(owner, str) and owner and not (owner.isascii() and owner.isdigit()):
         qs = qs.filter(owner__short_name__iexact=owner)
     elif owner:
         qs = qs.filter(owner_id=int(owner))
