@@ -88,6 +88,16 @@ def test_bundle_with_one_bad_object_imports_nothing_and_names_it(world, stix_bun
     assert not Observable.unrestricted.exists()
 
 
+def test_a_mistyped_field_is_a_named_bad_object_not_a_crash(world, stix_bundle):
+    """The OASIS validator raises on some mistyped fields; that is the object's fault."""
+    bad = stix_bundle["objects"][3]
+    bad["modified"] = 5
+    with pytest.raises(InvalidInput) as caught:
+        services.import_stix(stix_bundle, user=world.thai_analyst, tlp="amber")
+    assert bad["id"] in caught.value.message
+    assert not Report.unrestricted.exists()
+
+
 def test_custom_properties_are_refused_by_default(world, stix_bundle):
     stix_bundle["objects"][1]["x_acme_score"] = 7
     with pytest.raises(InvalidInput, match="object 1"):

@@ -256,6 +256,21 @@ def test_next_belongs_to_its_user(world):
     assert taxii.get(objects_url(OWN), {"next": "forged"}).status_code == 400
 
 
+def test_next_continues_only_the_read_it_came_from(world):
+    """A ``next`` of one collection, endpoint or filter set continues nothing else: later
+    pages are not audited, so a replay elsewhere would be an unaudited read."""
+    from tests.taxii.conftest import VISIBLE
+
+    taxii = TaxiiClient(world.thai_analyst)
+    body(taxii.post(objects_url(OWN), indicator_bundle(3)))
+    following = body(taxii.get(objects_url(OWN), {"limit": 1}))["next"]
+    assert taxii.get(objects_url(OWN), {"limit": 1, "next": following}).status_code == 200
+    assert taxii.get(objects_url(VISIBLE), {"limit": 1, "next": following}).status_code == 400
+    assert taxii.get(objects_url(OWN).replace("objects/", "manifest/"),
+                     {"limit": 1, "next": following}).status_code == 400
+    assert taxii.get(objects_url(OWN), {"limit": 2, "next": following}).status_code == 400
+
+
 def test_filters(world):
     taxii = TaxiiClient(world.thai_analyst)
     one = f"indicator--{uuid.uuid4()}"
@@ -419,3 +434,21 @@ def test_methods_and_sizes_outside_the_spec_are_refused(world):
     assert body(response)["http_status"] == "405"
     ApiRoot.objects.filter(slug="hub").update(max_content_length=100)
     assert taxii.post(objects_url(OWN), indicator_bundle(3)).status_code == 413
+
+
+def test_envelopes_past_the_form_limit_answer_in_taxii(world, settings):
+    """The API root's limit decides, not Django's form limit; a too-large body gets a TAXII
+    error resource, and a nonsense Content-Length is not a 500."""
+    from certhub.taxii.models import ApiRoot
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    taxii = TaxiiClient(world.thai_analyst)
+    bundle = indicator_bundle(30)
+    assert len(json.dumps(bundle)) > 1000
+    assert taxii.post(objects_url(OWN), bundle).status_code == 202
+    ApiRoot.objects.filter(slug="hub").update(max_content_length=500)
+    response = taxii.post(objects_url(OWN), bundle)
+    assert response.status_code == 413
+    assert body(response)["http_status"] == "413"
+    odd = taxii.post(objects_url(OWN), indicator_bundle(1), HTTP_CONTENT_LENGTH="abc")
+    assert odd.status_code in (400, 413)

@@ -114,14 +114,14 @@ def _filtered(user, collection, filters, object_id=None):
 
 def objects(user, collection, filters, *, object_id=None, page):
     rows = list(_filtered(user, collection, filters, object_id)[:filters.limit + 1])
-    result = page([(f.created, f.pk, f) for f in rows], filters.limit, user)
+    result = page([(f.created, f.pk, f) for f in rows], filters, user)
     result.rows = [(created, pk, to_stix(f)) for created, pk, f in result.rows]
     return result
 
 
 def manifest(user, collection, filters, *, page):
     rows = _filtered(user, collection, filters).values_list("created", "id")
-    result = page(list(rows[:filters.limit + 1]), filters.limit, user)
+    result = page(list(rows[:filters.limit + 1]), filters, user)
     result.rows = [(created, pk, stix_id(pk), parse_timestamp(stix_timestamp(created)))
                    for created, pk in result.rows]
     return result
@@ -129,7 +129,7 @@ def manifest(user, collection, filters, *, page):
 
 def versions(user, collection, object_id, filters, *, page):
     rows = _filtered(user, collection, filters, object_id).values_list("created", "id")
-    result = page(list(rows[:filters.limit + 1]), filters.limit, user)
+    result = page(list(rows[:filters.limit + 1]), filters, user)
     result.rows = [(created, pk, parse_timestamp(stix_timestamp(created)))
                    for created, pk in result.rows]
     return result

@@ -18,6 +18,7 @@ turned into STIX indicators (``findings``).
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,9 @@ class Filters:
     spec_versions: list[str] = field(default_factory=list)
     limit: int = DEFAULT_LIMIT
     after: tuple[datetime, int] | None = None  # decoded ``next``
+    # What a ``next`` value is good for: this endpoint with these filters, so that it cannot
+    # continue a different read (which would then go unaudited: only first pages are).
+    scope: str = ""
 
 
 def _split(values: list[str]) -> list[str]:
@@ -86,15 +90,15 @@ def format_timestamp(moment: datetime) -> str:
     return f"{text}.{micro // 1000:03d}Z" if micro % 1000 == 0 else f"{text}.{micro:06d}Z"
 
 
-def parse_filters(params, user, *, default_version: str = "last") -> Filters:
-    """Filters of a request's query string (``params`` is a QueryDict)."""
+def parse_filters(params, user, *, path: str, default_version: str = "last") -> Filters:
+    """Filters of a request's query string (``params`` is a QueryDict) on endpoint ``path``."""
     known = {"added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
              "match[spec_version]"}
     unknown = sorted(set(params) - known)
     if unknown:
         raise InvalidInput(_("Unknown parameter: %(name)s") % {"name": unknown[0]},
                            field=unknown[0])
-    filters = Filters()
+    filters = Filters(scope=_scope(path, params))
     if params.get("added_after"):
         filters.added_after = timestamp(params["added_after"], "added_after")
     if params.get("limit"):
@@ -103,7 +107,7 @@ def parse_filters(params, user, *, default_version: str = "last") -> Filters:
             raise InvalidInput(_("limit is a positive whole number."), field="limit")
         filters.limit = min(int(text), MAX_LIMIT)
     if params.get("next"):
-        filters.after = decode_next(params["next"], user)
+        filters.after = decode_next(params["next"], user, filters.scope)
     filters.ids = _split(params.getlist("match[id]"))
     filters.types = _split(params.getlist("match[type]"))
     filters.spec_versions = _split(params.getlist("match[spec_version]"))
@@ -118,16 +122,24 @@ def parse_filters(params, user, *, default_version: str = "last") -> Filters:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def encode_next(user, added: datetime, pk: int) -> str:
+def _scope(path: str, params) -> str:
+    """A short digest of the endpoint and every filter but ``next``."""
+    items = sorted((key, value) for key in params if key != "next"
+                   for value in params.getlist(key))
+    return hashlib.sha256(repr((path, items)).encode()).hexdigest()[:16]
+
+
+def encode_next(user, scope: str, added: datetime, pk: int) -> str:
     micros = (added - _EPOCH) // timedelta(microseconds=1)
-    return _SIGNER.sign(f"{user.pk}.{micros}.{pk}")
+    return _SIGNER.sign(f"{user.pk}.{scope}.{micros}.{pk}")
 
 
-def decode_next(text: str, user) -> tuple[datetime, int]:
-    """The position a ``next`` value continues from; only its own user may use it."""
+def decode_next(text: str, user, scope: str) -> tuple[datetime, int]:
+    """The position a ``next`` value continues from; only its own user may use it, on the
+    endpoint and with the filters it was handed out for."""
     try:
-        owner, micros, pk = _SIGNER.unsign(text).split(".")
-        if int(owner) != user.pk:
+        owner, its_scope, micros, pk = _SIGNER.unsign(text).split(".")
+        if int(owner) != user.pk or its_scope != scope:
             raise ValueError
         return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
     except (signing.BadSignature, ValueError):
@@ -272,7 +284,7 @@ def _scan(user, base: QuerySet, filters: Filters, payload: tuple[str, ...], *,
         if len(batch) < max(want, 100):
             break
         after = (batch[-1][0], batch[-1][1])
-    return _page(found[:limit + 1], limit, user)
+    return _page(found[:limit + 1], filters, user)
 
 
 @dataclass
@@ -290,10 +302,11 @@ class Page:
         return self.rows[-1][0] if self.rows else None
 
 
-def _page(rows: list[tuple], limit: int, user) -> Page:
+def _page(rows: list[tuple], filters: Filters, user) -> Page:
+    limit = filters.limit
     more = len(rows) > limit
     rows = rows[:limit]
-    following = encode_next(user, rows[-1][0], rows[-1][1]) if more else None
+    following = encode_next(user, filters.scope, rows[-1][0], rows[-1][1]) if more else None
     return Page(rows, more, following)
 
 
@@ -333,7 +346,7 @@ def versions(user, collection: CollectionView, object_id: str, filters: Filters)
         raise NotFound(_("No such object."))
     rows = _filtered(base, filters, filters.after).values_list("added", "id", "modified",
                                                                  "created")
-    page = _page(list(rows[:filters.limit + 1]), filters.limit, user)
+    page = _page(list(rows[:filters.limit + 1]), filters, user)
     page.rows = [(added, pk, modified or created or added)
                  for added, pk, modified, created in page.rows]
     return page

@@ -133,7 +133,7 @@ def objects(request, user, token, root, collection_id):
     chosen = collections.collection(user, found, collection_id, token)
     if request.method == "POST":
         return _add(request, user, token, found, chosen)
-    filters = queries.parse_filters(request.GET, user)
+    filters = queries.parse_filters(request.GET, user, path=request.path)
     page = queries.objects(user, chosen, filters)
     if filters.after is None:
         services.record_read(request, user, chosen, "objects", len(page.rows),
@@ -143,14 +143,23 @@ def objects(request, user, token, root, collection_id):
 
 def _add(request, user, token, root, chosen):
     check_content_type(request)
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > root.max_content_length or len(request.body) > root.max_content_length:
-        raise TaxiiError(413, _("Payload too large"),
-                         _("This API root accepts at most %(n)d bytes per request.")
-                         % {"n": root.max_content_length})
+    too_large = TaxiiError(413, _("Payload too large"),
+                           _("This API root accepts at most %(n)d bytes per request.")
+                           % {"n": root.max_content_length})
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0  # the body read below is bounded all the same
+    if length > root.max_content_length:
+        raise too_large
     if not chosen.can_write:
         raise TaxiiError(403, _("Forbidden"), _("You may not add objects to this collection."))
-    envelope = services.parse_envelope(request.body)
+    # Read from the stream, bounded by the API root's own limit: request.body would apply
+    # Django's 2.5 MB form limit and answer a larger envelope with an HTML page.
+    raw = request.read(root.max_content_length + 1)
+    if len(raw) > root.max_content_length:
+        raise too_large
+    envelope = services.parse_envelope(raw)
     row = services.add_objects(root, chosen, envelope, user=user, token=token, request=request)
     return status_response(row, 202)
 
@@ -170,7 +179,7 @@ def status_response(row, code: int):
 def object_detail(request, user, token, root, collection_id, object_id):
     found = collections.api_root(root)
     chosen = collections.collection(user, found, collection_id, token)
-    filters = queries.parse_filters(request.GET, user)
+    filters = queries.parse_filters(request.GET, user, path=request.path)
     if filters.ids or filters.types:
         raise TaxiiError(400, _("Bad request"),
                          _("match[id] and match[type] do not apply to one object."))
@@ -185,7 +194,7 @@ def object_detail(request, user, token, root, collection_id, object_id):
 def object_versions(request, user, token, root, collection_id, object_id):
     found = collections.api_root(root)
     chosen = collections.collection(user, found, collection_id, token)
-    filters = queries.parse_filters(request.GET, user, default_version="all")
+    filters = queries.parse_filters(request.GET, user, path=request.path, default_version="all")
     if filters.ids or filters.types or request.GET.getlist("match[version]"):
         raise TaxiiError(400, _("Bad request"),
                          _("Only added_after, limit, next and match[spec_version] apply to "
@@ -203,7 +212,7 @@ def object_versions(request, user, token, root, collection_id, object_id):
 def manifest(request, user, token, root, collection_id):
     found = collections.api_root(root)
     chosen = collections.collection(user, found, collection_id, token)
-    filters = queries.parse_filters(request.GET, user)
+    filters = queries.parse_filters(request.GET, user, path=request.path)
     page = queries.manifest(user, chosen, filters)
     if filters.after is None:
         services.record_read(request, user, chosen, "manifest", len(page.rows),

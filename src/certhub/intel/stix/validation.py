@@ -266,7 +266,12 @@ def fast_check(obj: dict) -> Checked | None:
 
 def full_errors(obj: dict, *, allow_custom: bool) -> list[str]:
     """The OASIS validator's and the stix2 library's complaints about one object."""
-    result = _full_validation(obj)
+    try:
+        result = _full_validation(obj)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        # The validator's own checks assume well-typed fields (e.g. ``"modified": 5`` raises
+        # TypeError inside it): such an object is invalid, not a server error.
+        return [str(exc) or type(exc).__name__]
     if not result.is_valid:
         return [error.message for error in result.errors]
     try:
