@@ -54,6 +54,14 @@ def test_api_inbox_lists_own_findings_with_filters(delivered):
     assert hub.get(f"{API}/findings", {"organisation": 0}).json()["count"] == 2
 
 
+def test_api_inbox_refuses_numbers_out_of_range(delivered):
+    client = logged_in(delivered.thai_analyst)
+    for name in ("run_id", "organisation", "asn"):
+        response = client.get(f"{API}/findings", {name: "99999999999999999999"})
+        assert response.status_code == 400, name
+        assert response.json()["field"] == name
+
+
 def test_api_finding_detail_has_provenance(delivered):
     w = delivered
     finding = Finding.objects.filter(organisation=w.thai, feed__name="urlhaus-th").get()

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.http import StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import Field
 
 from certhub.core.api_guards import require_user, require_writer
 
@@ -32,18 +33,24 @@ from .schemas import (
 router = Router(tags=["feeds"])
 
 
+# Ids and AS numbers bounded to what the database stores: a larger number is a 400, not a
+# database overflow error.
+def _id():
+    return Field(None, ge=0, le=2**63 - 1)
+
+
 class InboxFilters(Schema):
-    organisation: int | None = None
+    organisation: int | None = _id()
     taxonomy: str = ""
     type: str = ""
     feed: str = ""
     country: str = ""
-    asn: int | None = None
+    asn: int | None = Field(None, ge=0, le=2**32 - 1)
     value: str = ""
     since: datetime | None = None
     until: datetime | None = None
     acknowledged: bool | None = None
-    run_id: int | None = None
+    run_id: int | None = _id()
 
     def as_kwargs(self) -> dict:
         return {"organisation_id": self.organisation, "taxonomy": self.taxonomy or None,

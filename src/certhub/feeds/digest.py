@@ -28,8 +28,8 @@ from certhub.directory.models import Contact, ContactRole, Organisation
 from certhub.notify import queries as notify_queries
 from certhub.notify import services as notify
 
+from . import queries
 from .models import Finding, RunStatus
-from .queries import inbox_csv
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ def findings_for(organisation: Organisation, since: dt.datetime, until: dt.datet
     """The organisation's own findings of runs that succeeded in the window. The system sends
     an organisation what is routed to it, the rule of ``queries.visible_findings`` for its
     users (published runs, this organisation only)."""
-    return (Finding.objects.filter(organisation=organisation, run__status=RunStatus.SUCCEEDED,
-                                   run__finished_at__gte=since, run__finished_at__lt=until)
+    return (queries.routed_to(organisation)
+            .filter(run__finished_at__gte=since, run__finished_at__lt=until)
             .select_related("feed", "organisation").order_by("created", "id"))
 
 
@@ -72,7 +72,7 @@ def recipients(organisation: Organisation) -> list[Contact]:
 def _csv_bytes(findings, limit: int) -> tuple[bytes, int]:
     rows = list(findings[:limit + 1])
     truncated = len(rows) > limit
-    text = "".join(inbox_csv(_Rows(rows[:limit])))
+    text = "".join(queries.inbox_csv(_Rows(rows[:limit])))
     return text.encode("utf-8"), (limit if truncated else len(rows))
 
 

@@ -28,6 +28,7 @@ from django.conf import settings
 from certhub.directory.models import Organisation
 from certhub.notify import services as notify
 
+from . import queries
 from .models import FeedRun, Finding, RunStatus
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,7 @@ def deliver_run_outputs(run: FeedRun) -> int:
     api = settings.SITE_URL.rstrip("/") + "/api/v1/feeds/findings"
     for organisation in Organisation.objects.filter(pk__in=org_ids, webhooks__active=True) \
             .distinct():
-        findings = (Finding.objects.filter(run=run, organisation=organisation)
-                    .order_by("id"))
+        findings = queries.routed_to(organisation).filter(run=run).order_by("id")
         total = findings.count()
         if not total:
             continue

@@ -37,15 +37,24 @@ def is_hub_staff(user) -> bool:
     return organisation is not None and organisation.kind == OrganisationKind.REGIONAL_HUB
 
 
+def _published() -> QuerySet[Finding]:
+    return Finding.objects.filter(run__status=RunStatus.SUCCEEDED)
+
+
 def visible_findings(user) -> QuerySet[Finding]:
     """The findings ``user`` may see (the one rule; see the module docstring)."""
-    published = Finding.objects.filter(run__status=RunStatus.SUCCEEDED)
     if is_hub_staff(user):
-        return published
+        return _published()
     if user is None or not getattr(user, "is_authenticated", False) or \
             not getattr(user, "is_active", False) or not user.organisation_id:
         return Finding.objects.none()
-    return published.filter(organisation_id=user.organisation_id)
+    return routed_to(user.organisation_id)
+
+
+def routed_to(organisation) -> QuerySet[Finding]:
+    """What the system sends an organisation (digests, webhooks): the same rows its users
+    see in their inbox."""
+    return _published().filter(organisation=organisation)
 
 
 def inbox(user, *, organisation_id: int | None = None, taxonomy: str | None = None,
