@@ -185,6 +185,25 @@ def test_links_show_only_what_the_viewer_may_see(world, thai_incident):
         services.link_report(thai_incident.pk, other.pk, user=world.thai_analyst)
 
 
+def test_a_value_of_a_stricter_report_of_another_organisation_is_not_copied(world,
+                                                                             thai_incident):
+    """The linked value becomes an indicator that the incident's whole audience sees."""
+    strict = intel_services.create_report(user=world.my_analyst, title="MY strict",
+                                          tlp="amber+strict", audience_orgs=[world.thai],
+                                          observables=[("", "198.51.100.77")])
+    observable = strict.observables(manager="unrestricted").get()
+    with pytest.raises(InvalidInput):
+        services.link_observable(thai_incident.pk, observable.pk, user=world.thai_analyst)
+    assert not thai_incident.indicators(manager="unrestricted").filter(
+        value="198.51.100.77").exists()
+    shared = intel_services.create_report(user=world.my_analyst, title="MY amber", tlp="amber",
+                                          audience_orgs=[world.thai],
+                                          observables=[("", "198.51.100.78")])
+    services.link_observable(thai_incident.pk,
+                             shared.observables(manager="unrestricted").get().pk,
+                             user=world.thai_analyst)
+
+
 def test_link_finding(world, thai_incident):
     feed = Feed.objects.create(name="test-feed", source_kind="file", location="/dev/null",
                                parser="csv")

@@ -68,7 +68,7 @@ from certhub.intel import normalise as intel_normalise
 from certhub.intel.models import Observable, Report
 from certhub.notify.services import notify
 from certhub.sharing import services as sharing_services
-from certhub.sharing.tlp import TLP
+from certhub.sharing.tlp import RESTRICTIVENESS, TLP
 
 from . import challenge, messages, queries, storage
 from . import sectors as sector_table
@@ -506,9 +506,11 @@ def link_observable(incident_id: int, observable_id: int, *, user, request=None)
     _require_writer(user)
     with transaction.atomic():
         incident = _editable(user, incident_id)
-        observable = Observable.objects.visible_to(user).filter(pk=observable_id).first()
+        observable = Observable.objects.visible_to(user).filter(pk=observable_id) \
+            .select_related("report").first()
         if observable is None:
             raise NotFound()
+        _check_label_allows_copy(observable.report, incident)
         indicator, created = Indicator.unrestricted.get_or_create(
             incident=incident, type=observable.type, value=observable.value,
             defaults={"observable": observable})
@@ -521,6 +523,17 @@ def link_observable(incident_id: int, observable_id: int, *, user, request=None)
         record(Action.CHANGE, user=user, request=request, obj=incident,
                details={"observable_linked": observable.pk})
     return indicator
+
+
+def _check_label_allows_copy(report, incident: Incident) -> None:
+    """The value is copied into the incident, whose audience may be wider than the report's:
+    only the report's owner may carry its content under a less restrictive label."""
+    if report.owner_id != incident.owner_id and \
+            RESTRICTIVENESS[TLP(report.tlp)] > RESTRICTIVENESS[TLP(incident.tlp)]:
+        raise InvalidInput(_("This value comes from a %(report)s report of another organisation; "
+                             "it cannot go into a %(incident)s incident.")
+                           % {"report": TLP(report.tlp).label, "incident": TLP(incident.tlp).label},
+                           field="observable")
 
 
 def link_finding(incident_id: int, finding_id: int, *, user, request=None):
