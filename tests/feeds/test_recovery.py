@@ -143,3 +143,11 @@ def test_a_run_whose_worker_died_while_collecting_is_failed(world, tmp_path):
     services.due_feeds()
     live.refresh_from_db()
     assert live.status == RunStatus.RUNNING
+
+
+def test_a_worker_of_another_pid_namespace_is_never_judged_gone_by_pid():
+    """Containers may share a host name: a pid we cannot see there is not a dead worker."""
+    import socket
+
+    assert services._worker_gone(f"{services.this_worker().rpartition(':')[0]}:999999999")
+    assert not services._worker_gone(f"{socket.gethostname()}/pid:[1]:999999999")

@@ -245,16 +245,26 @@ def _give_up(run: FeedRun, reason: str) -> None:
     _clean_spool(run)
 
 
+def _process_space() -> str:
+    """The host name and, where Linux tells it, the pid namespace: containers may share a
+    host name (host networking, replicas named alike) without seeing each other's pids."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}/{namespace}" if namespace else socket.gethostname()
+
+
 def this_worker() -> str:
-    """Who runs an attempt: "host:pid"."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:300]
+    """Who runs an attempt: "<host[/pid namespace]>:pid"."""
+    return f"{_process_space()}:{os.getpid()}"[:300]
 
 
 def _worker_gone(worker: str) -> bool:
-    """True when ``worker`` ("host:pid") was a process of this host that no longer exists.
-    A worker of another host is never known to be gone: STALE_AFTER decides for it."""
+    """True when ``worker`` was a process of this host and pid namespace that no longer
+    exists. Any other worker is never known to be gone: STALE_AFTER decides for it."""
     host, _sep, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != _process_space() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
