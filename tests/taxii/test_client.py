@@ -292,6 +292,9 @@ def test_configuration_checks(world):
     remote.run_as, remote.secret = world.thai_analyst, ""
     with pytest.raises(ValidationError, match="username and a password"):
         remote.full_clean()
+    remote.secret, remote.timeout = "p", 3600
+    with pytest.raises(ValidationError, match="600 seconds"):
+        remote.full_clean()
 
 
 def test_cli_pull_and_runs(world, partner_server):

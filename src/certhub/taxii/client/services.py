@@ -47,15 +47,19 @@ def pull(remote: RemoteCollection, *, trigger: str = "", progress: Progress | No
     """Pull ``remote`` now. The run is returned succeeded or failed (with its reason); only an
     unexpected error propagates (after being recorded). Conflict if a pull of it is running."""
     now = timezone.now()
-    running = remote.runs.filter(status=RunStatus.RUNNING)
-    if running.filter(heartbeat_at__gte=now - STALE_AFTER).exists():
-        raise Conflict(_("%(name)s is being pulled already.") % {"name": remote.name})
-    running.update(status=RunStatus.FAILED, finished_at=now,
-                   error=_("abandoned: the pull stopped making progress"))
-    run = PullRun.objects.create(remote=remote, status=RunStatus.RUNNING, trigger=trigger[:100],
-                                 started_at=now, heartbeat_at=now,
-                                 added_after=remote.added_after)
-    RemoteCollection.objects.filter(pk=remote.pk).update(last_started_at=now)
+    # Check and start under the remote's row lock: a "Pull now" racing the schedule starts
+    # one run, not two.
+    with transaction.atomic():
+        RemoteCollection.objects.select_for_update().filter(pk=remote.pk).first()
+        running = remote.runs.filter(status=RunStatus.RUNNING)
+        if running.filter(heartbeat_at__gte=now - STALE_AFTER).exists():
+            raise Conflict(_("%(name)s is being pulled already.") % {"name": remote.name})
+        running.update(status=RunStatus.FAILED, finished_at=now,
+                       error=_("abandoned: the pull stopped making progress"))
+        run = PullRun.objects.create(remote=remote, status=RunStatus.RUNNING,
+                                     trigger=trigger[:100], started_at=now, heartbeat_at=now,
+                                     added_after=remote.added_after)
+        RemoteCollection.objects.filter(pk=remote.pk).update(last_started_at=now)
     try:
         check_remote(remote)
         if not remote.run_as.is_active:

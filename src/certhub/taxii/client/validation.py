@@ -32,8 +32,9 @@ def check_remote(remote) -> None:
         raise InvalidInput(_("Bearer authentication needs a token."), field="secret")
     if not 1 <= remote.page_size <= 10_000:
         raise InvalidInput(_("Ask for 1 to 10,000 objects per request."), field="page_size")
-    if not 1 <= remote.timeout <= 3600:
-        raise InvalidInput(_("The timeout must be 1 to 3,600 seconds."), field="timeout")
+    # Well under services.STALE_AFTER: one slow page must not make a live pull look abandoned.
+    if not 1 <= remote.timeout <= 600:
+        raise InvalidInput(_("The timeout must be 1 to 600 seconds."), field="timeout")
     schedules.parse(remote.schedule)
     if remote.owner_id and remote.run_as_id:
         user = remote.run_as
