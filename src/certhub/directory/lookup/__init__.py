@@ -5,6 +5,9 @@ Public interface (used by the API, the CLI, the web form and, later, feed routin
     resolve(value: str) -> Resolution            raises InvalidInput for malformed input
     resolve_many(values: Iterable[str]) -> list[Resolution]   never raises per item
     invalidate()                                 forget the in-memory index (rebuilt on demand)
+    route_addresses(values) -> list[Route | None]  the country, AS number and matches of many
+                                                 addresses at once (feed routing); None for a
+                                                 value that is not about an address
 
 Most specific wins: a registered prefix (longest match) beats an ASN, which beats a domain
 suffix (longest match), which beats the country (from offline IP-to-country data, or the ccTLD).
@@ -29,5 +32,7 @@ call); the index and the IP data are built lazily, once, and shared by all threa
 from .index import invalidate
 from .resolver import resolve, resolve_many
 from .results import Match, Resolution
+from .routes import Route, route_addresses
 
-__all__ = ["Match", "Resolution", "invalidate", "resolve", "resolve_many"]
+__all__ = ["Match", "Resolution", "Route", "invalidate", "resolve", "resolve_many",
+           "route_addresses"]

@@ -15,7 +15,8 @@ or domain. Detection order, first match wins:
                                [v6]:port lose the port)
     anything else              domain or host name (IDNA), else malformed
 
-IPv4 addresses, by far the most common value in a batch, are parsed without ``ipaddress``.
+IPv4 addresses, by far the most common value in a batch, are parsed without ``ipaddress``;
+``ipv4_numbers`` turns a whole batch of them into a numpy array in one pass.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import partial
 from socket import AF_INET, inet_ntoa, inet_pton
 from urllib.parse import urlsplit
 
+import numpy as np
 from django.utils.translation import gettext as _
 
 from certhub.core.errors import InvalidInput
@@ -144,6 +147,36 @@ def _plain_ipv4(text: str) -> Parsed | None:
         return None
     number = int.from_bytes(packed, "big")
     return Parsed(IPV4, text, T_IP, 4, number, number, text)
+
+
+_pton4 = partial(inet_pton, AF_INET)
+
+
+def ipv4_numbers(texts: list[str]) -> tuple[np.ndarray, list[int]]:
+    """The dotted-quad IPv4 addresses among ``texts`` as int64 numbers, in ascending order, and
+    the position in ``texts`` of each.
+
+    A text is an address when ``inet_pton`` takes it, which (in the C libraries Python runs on)
+    also refuses leading zeros, spaces and short forms: exactly the texts ``_plain_ipv4`` takes.
+    The packed addresses are joined into one buffer that numpy reads at once; a batch with
+    something else in it (rare) is sorted out text by text. Sorted, the numbers are searched
+    several times faster (``searchsorted`` then walks its table in order).
+    """
+    try:
+        packed = b"".join(map(_pton4, texts))
+        positions = np.arange(len(texts))
+    except (OSError, TypeError, ValueError):
+        chunks, kept = [], []
+        for position, text in enumerate(texts):
+            try:
+                chunks.append(_pton4(text))
+            except (OSError, TypeError, ValueError):
+                continue
+            kept.append(position)
+        packed, positions = b"".join(chunks), np.array(kept, dtype=np.intp)
+    numbers = np.frombuffer(packed, dtype=">u4").astype(np.int64)
+    order = np.argsort(numbers, kind="stable")
+    return numbers[order], positions[order].tolist()
 
 
 def _ipv4(raw: str, text: str) -> int | None:

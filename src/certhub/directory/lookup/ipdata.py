@@ -3,8 +3,9 @@
 IP-to-ASN comes from an iptoasn.com TSV (``ip2asn-v4.tsv``, ``ip2asn-v6.tsv`` or
 ``ip2asn-combined.tsv``, optionally gzipped; columns range_start, range_end, AS_number,
 country_code, AS_description; AS 0 means "not routed") or from a MaxMind-format ASN ``.mmdb``.
-A TSV is loaded once into sorted arrays and searched with bisect. Sources are cached per file
-(path, size and modification time), so replacing the file is picked up by the next lookup.
+A TSV is loaded once into sorted arrays and searched with bisect (a batch of IPv4 addresses
+with one numpy.searchsorted, ``asns_of_ipv4``). Sources are cached per file (path, size and
+modification time), so replacing the file is picked up by the next lookup.
 
 IP-to-country comes from the ``iptocc`` package (offline, vectorised: one call for a whole batch)
 unless settings.COUNTRY_DB names a MaxMind-format country ``.mmdb``.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import iptocc
+import numpy as np
 from django.conf import settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,13 @@ class AsnSource:
     def lookup_many(self, targets: list[tuple[int, int, int, str]]) -> list[AsnHit | None]:
         """``lookup`` for a batch of (version, start, end, address)."""
         return [self.lookup(*target) for target in targets]
+
+    def asns_of_ipv4(self, numbers: np.ndarray, addresses: list[str]) -> list[int | None]:
+        """The AS number announcing each IPv4 address (``numbers`` are the same addresses as
+        integers), None where none: ``lookup_many`` without the hits."""
+        hits = self.lookup_many([(4, number, number, address) for number, address
+                                 in zip(numbers.tolist(), addresses, strict=True)])
+        return [hit.asn if hit is not None else None for hit in hits]
 
     def name(self, asn: int) -> str:
         return ""
@@ -114,6 +123,7 @@ class TsvAsnSource(AsnSource):
         self.names: dict[int, str] = {}
         self.hits: dict[int, AsnHit] = {}
         self.countries: dict[int, str] = {}
+        self._columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # IPv4, numpy
         tallies: dict[int, Counter] = {}  # only for the rare AS seen in several countries
         for version, start, end, asn, country, name in self._rows(path):
             self.ranges[version].add(start, end, asn)
@@ -185,6 +195,27 @@ class TsvAsnSource(AsnSource):
                 hit = hits.setdefault(asn, AsnHit(asn, names.get(asn, "")))
             append(hit)
         return found
+
+    def asns_of_ipv4(self, numbers, addresses):
+        starts, ends, asns = self._ipv4_columns()
+        if not len(starts):
+            return [None] * len(numbers)
+        # The range starting at or before each address, if it reaches the address (AS 0,
+        # "not routed", is never stored, so 0 can stand for "none").
+        at = np.searchsorted(starts, numbers, side="right") - 1
+        inside = at >= 0
+        at[~inside] = 0
+        found = np.where(inside & (numbers <= ends[at]), asns[at], 0)
+        return [asn or None for asn in found.tolist()]
+
+    def _ipv4_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        columns = self._columns
+        if columns is None:  # built on first use; two threads building it is harmless
+            v4 = self.ranges[4]
+            columns = self._columns = (np.array(v4.starts, dtype=np.int64),
+                                       np.array(v4.ends, dtype=np.int64),
+                                       np.array(v4.asns, dtype=np.int64))
+        return columns
 
     def name(self, asn):
         return self.names.get(asn, "")

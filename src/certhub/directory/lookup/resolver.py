@@ -19,7 +19,7 @@ from certhub.directory import normalise
 
 from . import detect, ipdata
 from .detect import T_ASN, T_COUNTRY, T_DOMAIN, T_IP, Parsed
-from .index import Index, current
+from .index import Index, Registered, current
 from .results import ASN, CCTLD, COUNTRY, DOMAIN, PREFIX, Match, Resolution
 
 # Codes CLDR lists that are not ISO 3166-1 countries (EU, UN, ...): no ccTLD stands for them.
@@ -126,17 +126,9 @@ class _Batch:
     # --- the four targets -----------------------------------------------------------------------
     def _ip(self, value: str, item: Parsed, country: str | None,
             hit: ipdata.AsnHit | None) -> Resolution:
-        index = self.index
-        registered = index.prefixes[item.version].containing(item.start, item.end)
+        registered = self.index.prefixes[item.version].containing(item.start, item.end)
         asn = hit.asn if hit is not None else None
-        if registered is not None:
-            matches = self._match(registered.orgs, PREFIX, registered.text, "ip")
-        elif asn is not None and asn in index.asns:
-            matches = self._match(index.asns[asn], ASN, str(asn), "ip")
-        elif country is not None and country in index.countries:
-            matches = self._match(index.countries[country], COUNTRY, country, "ip")
-        else:
-            matches = ()
+        matches = self.ip_matches(registered, asn, country)
         notes = self._ip_notes_cache.get((item.kind, country is None))
         if notes is None or item.host_bits_ignored:
             notes = self._ip_notes(item, country)
@@ -182,6 +174,18 @@ class _Batch:
                           matches=matches)
 
     # --- shared pieces --------------------------------------------------------------------------
+    def ip_matches(self, registered: Registered | None, asn: int | None, country: str | None
+                   ) -> tuple[Match, ...]:
+        """The winning tier for an address or prefix (also routes.route_addresses' rule)."""
+        index = self.index
+        if registered is not None:
+            return self._match(registered.orgs, PREFIX, registered.text, "ip")
+        if asn is not None and asn in index.asns:
+            return self._match(index.asns[asn], ASN, str(asn), "ip")
+        if country is not None and country in index.countries:
+            return self._match(index.countries[country], COUNTRY, country, "ip")
+        return ()
+
     def _match(self, orgs: tuple[int, ...], rule: str, matched: str, seen_as: str
                ) -> tuple[Match, ...]:
         key = (orgs, rule, matched, seen_as)

@@ -2,14 +2,20 @@
 DNS resolvers, cloud and CDN ranges, benign file hashes, RFC 1918 ...) that hold a finding's
 value. Flags inform the analyst; they never drop a finding.
 
-The lists ship with ``pymispwarninglists`` (read from its data folder, offline). This index is
-built for the pipeline's volume: about a microsecond per value. Address ranges of every CIDR
-list are merged into one sorted table of segments (one ``bisect`` per address); exact strings
-and host names (matched by every parent domain) are dictionaries; each maps to a bit set of
-lists. A list applies only to the value types its ``matching_attributes`` name, as in MISP.
-Not applied here: substring and regex lists (a few dozen entries that would cost a scan per
-value) and lists larger than MAX_LIST_SIZE (the top-million site rankings: 100 MB each in
-memory); the intel app's warning-list check covers those for single observables.
+The lists ship with ``pymispwarninglists`` (read from its data folder, offline). Address ranges
+of every CIDR list are merged into one sorted table of segments; exact strings and host names
+(matched by every parent domain) are dictionaries; each maps to a bit set of lists. A list
+applies only to the value types its ``matching_attributes`` name, as in MISP. Not applied here:
+substring and regex lists (a few dozen entries that would cost a scan per value) and lists
+larger than MAX_LIST_SIZE (the top-million site rankings: 100 MB each in memory); the intel
+app's warning-list check covers those for single observables.
+
+A batch is flagged column by column (``_Index.masks``), not value by value: exact strings by
+C-level ``map(dict.get, ...)``; IPv4 addresses packed into one numpy array and looked up with one
+``searchsorted`` over the merged segments (IPv6, rarer, by bisect); host names extracted only
+from URLs, domains and email addresses, each distinct host looked up once per run (within
+HOST_CACHE_SIZE hosts). ``_Index.bits`` is the same rule for one value, kept as the reference
+the batch path is tested against.
 
 When the package is not installed, ``available`` is False and findings get no flags.
 """
@@ -21,16 +27,26 @@ import ipaddress
 import json
 import threading
 from bisect import bisect_right
+from itertools import compress, repeat
 from pathlib import Path
 from socket import AF_INET, AF_INET6, inet_pton
+
+import numpy as np
+
+from certhub.directory.lookup.detect import ipv4_numbers
 
 from ..events import ASN, DOMAIN, EMAIL, IPV4, IPV6, MD5, PREFIX, SHA1, SHA256, SHA512, URL, Event
 
 MAX_LIST_SIZE = 250_000
 MAX_FILE_BYTES = 16 << 20  # the two top-million rankings are 20-25 MB: skipped unread
+HOST_CACHE_SIZE = 50_000  # distinct host masks a flagger remembers (then forgets at once)
 _IP_TYPES = frozenset({IPV4, IPV6, PREFIX})
 _HOST_TYPES = frozenset({DOMAIN, URL, EMAIL})
 _HASH_TYPES = frozenset({MD5, SHA1, SHA256, SHA512})
+_ADDRESS_TYPES = frozenset({IPV4, IPV6})
+# Exact strings of these lengths (mostly file hashes: 4/5 of all) are kept apart, so that the
+# lookups of every other value probe a table five times smaller.
+_HASH_LENGTHS = frozenset({32, 40, 64, 128})
 _ALL = frozenset({IPV4, IPV6, PREFIX, DOMAIN, URL, EMAIL, ASN, MD5, SHA1, SHA256, SHA512})
 # MISP attribute types a list names in matching_attributes → finding value types.
 _MISP_TYPES = {
@@ -61,7 +77,7 @@ def lists_folder() -> Path | None:
 class _Ranges:
     """Merged address ranges of all CIDR lists of one IP version: segment starts and bits."""
 
-    def __init__(self, intervals: list[tuple[int, int, int]]):
+    def __init__(self, intervals: list[tuple[int, int, int]], vectorised: bool = False):
         edges: dict[int, list[tuple[int, int]]] = {}
         for start, end, bit in intervals:
             edges.setdefault(start, []).append((bit, 1))
@@ -78,17 +94,34 @@ class _Ranges:
                     mask |= bit
             self.starts.append(point)
             self.bits.append(mask)
+        # For IPv4 batches: segment starts as an array, led by a segment from 0 without lists
+        # (every address has a segment), and which segments hold any list. Masks stay Python
+        # integers: there are more lists than bits in a machine word.
+        if not self.starts or self.starts[0] != 0:
+            self.starts.insert(0, 0)
+            self.bits.insert(0, 0)
+        if vectorised:
+            self.array_starts = np.array(self.starts, dtype=np.int64)
+            self.listed = np.array([bits != 0 for bits in self.bits], dtype=bool)
 
     def lookup(self, number: int) -> int:
         at = bisect_right(self.starts, number) - 1
         return self.bits[at] if at >= 0 else 0
+
+    def lookup_many(self, numbers: np.ndarray) -> tuple[list[int], list[int]]:
+        """``lookup`` of many (IPv4) numbers: the positions with any list, and their masks."""
+        segments = np.searchsorted(self.array_starts, numbers, side="right") - 1
+        found = np.flatnonzero(self.listed[segments])
+        bits = self.bits
+        return found.tolist(), [bits[at] for at in segments[found].tolist()]
 
 
 class _Index:
     def __init__(self, folder: Path):
         self.names: list[str] = []
         self.types: list[frozenset[str]] = []
-        self.exact: dict[str, int] = {}
+        self.exact: dict[str, int] = {}  # strings of other lengths than a hash's
+        self.hash_like: dict[str, int] = {}  # strings of a hash's length
         self.hosts: dict[str, int] = {}
         intervals: dict[int, list[tuple[int, int, int]]] = {4: [], 6: []}
         for path in sorted(folder.glob("*/list.json")):
@@ -120,13 +153,14 @@ class _Index:
                     host = text.lstrip(".")
                     self.hosts[host] = self.hosts.get(host, 0) | bit
                 else:
-                    self.exact[text] = self.exact.get(text, 0) | bit
-        self.v4 = _Ranges(intervals[4])
+                    table = self.hash_like if len(text) in _HASH_LENGTHS else self.exact
+                    table[text] = table.get(text, 0) | bit
+        self.v4 = _Ranges(intervals[4], vectorised=True)
         self.v6 = _Ranges(intervals[6])
 
     def bits(self, value_type: str, value: str, ip: str | None) -> int:
         text = value.lower()
-        mask = self.exact.get(text, 0)
+        mask = self._exact(text)
         address = ip if ip else (value.partition("/")[0] if value_type == PREFIX else
                                  (value if value_type in (IPV4, IPV6) else None))
         if address:
@@ -140,12 +174,66 @@ class _Index:
         elif value_type == EMAIL:
             host = text.rpartition("@")[2]
         if host and host != address:  # host lists hold names, not addresses
-            mask |= self.exact.get(host, 0)
+            mask |= self._exact(host)
             hosts = self.hosts
             labels = host
             while labels:
                 mask |= hosts.get(labels, 0)
                 labels = labels.partition(".")[2]
+        return mask
+
+    def masks(self, events: list[Event], host_masks: dict[str, int]) -> list[int]:
+        """``bits`` of every event of a batch, in order (``host_masks``: the caller's cache)."""
+        values = [event.value for event in events]
+        texts = list(map(str.lower, values))
+        masks = list(map(self.exact.get, texts, repeat(0)))
+        hash_like = self.hash_like
+        for at in compress(range(len(texts)), map(_HASH_LENGTHS.__contains__, map(len, texts))):
+            masks[at] = hash_like.get(texts[at], 0)
+        kinds = [event.value_type for event in events]
+        addresses = [ip or (value if kind in _ADDRESS_TYPES else value.partition("/")[0]
+                            if kind == PREFIX else None)
+                     for ip, kind, value in zip([event.ip for event in events], kinds, values,
+                                                strict=True)]
+        self._add_address_masks(addresses, masks)
+        self._add_host_masks(kinds, texts, addresses, masks, host_masks)
+        return masks
+
+    def _add_address_masks(self, addresses: list[str | None], masks: list[int]) -> None:
+        v4 = [at for at, address in enumerate(addresses) if address and ":" not in address]
+        if v4:
+            numbers, kept = ipv4_numbers([addresses[at] for at in v4])
+            found, bits = self.v4.lookup_many(numbers)
+            for position, mask in zip(found, bits, strict=True):
+                at = v4[kept[position]]
+                masks[at] |= mask
+        for at, address in enumerate(addresses):
+            if address and ":" in address:
+                masks[at] |= self._ipv6(address)
+
+    def _add_host_masks(self, kinds: list[str], texts: list[str], addresses: list[str | None],
+                        masks: list[int], cache: dict[str, int]) -> None:
+        named = [at for at, kind in enumerate(kinds) if kind in _HOST_TYPES]
+        hosts = [_url_host(texts[at]) if kinds[at] == URL else texts[at] if kinds[at] == DOMAIN
+                 else texts[at].rpartition("@")[2] for at in named]
+        host_mask = self._host_mask
+        for at, host in zip(named, hosts, strict=True):
+            if host and host != addresses[at]:  # host lists hold names, not addresses
+                mask = cache.get(host)
+                if mask is None:
+                    mask = cache[host] = host_mask(host)
+                masks[at] |= mask
+
+    def _exact(self, text: str) -> int:
+        return (self.hash_like if len(text) in _HASH_LENGTHS else self.exact).get(text, 0)
+
+    def _host_mask(self, host: str) -> int:
+        mask = self._exact(host)
+        hosts = self.hosts
+        labels = host
+        while labels:
+            mask |= hosts.get(labels, 0)
+            labels = labels.partition(".")[2]
         return mask
 
     def _address(self, text: str) -> int:
@@ -158,6 +246,12 @@ class _Index:
         except OSError:
             return 0
 
+    def _ipv6(self, text: str) -> int:
+        try:
+            return self.v6.lookup(int.from_bytes(inet_pton(AF_INET6, text), "big"))
+        except (OSError, ValueError):
+            return 0
+
     def names_for(self, mask: int, value_type: str) -> tuple[str, ...]:
         found = []
         number = 0
@@ -167,6 +261,13 @@ class _Index:
             mask >>= 1
             number += 1
         return tuple(sorted(found))
+
+
+def _url_host(text: str) -> str:
+    """After the first "://", up to the first "/", after the last "@"; without the port when
+    one ":" is left, else without enclosing brackets (an IPv6 literal)."""
+    host = text.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host.strip("[]")
 
 
 def index() -> _Index | None:
@@ -187,6 +288,7 @@ class WarninglistFlagger:
     def __init__(self, enabled: bool = True):
         self.index = index() if enabled else None
         self._names: dict[tuple[int, str], tuple[str, ...]] = {}  # a run meets few masks
+        self._host_masks: dict[str, int] = {}
 
     @property
     def available(self) -> bool:
@@ -194,16 +296,17 @@ class WarninglistFlagger:
 
     def process(self, events: list[Event]) -> None:
         index = self.index
-        if index is None:
+        if index is None or not events:
             return
-        bits = index.bits
+        if len(self._host_masks) > HOST_CACHE_SIZE:
+            self._host_masks.clear()
+        masks = index.masks(events, self._host_masks)
         names_cache = self._names
-        for event in events:
-            mask = bits(event.value_type, event.value, event.ip)
-            if mask:
-                signature = (mask, event.value_type)
-                names = names_cache.get(signature)
-                if names is None:
-                    names = names_cache[signature] = index.names_for(mask, event.value_type)
-                if names:
-                    event.warninglists = names
+        for at in compress(range(len(masks)), masks):  # the few flagged events only
+            event = events[at]
+            signature = (masks[at], event.value_type)
+            names = names_cache.get(signature)
+            if names is None:
+                names = names_cache[signature] = index.names_for(*signature)
+            if names:
+                event.warninglists = names
