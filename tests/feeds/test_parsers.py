@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import ipaddress
+import json
+import random
+import re
 
 import pytest
 
 from certhub.core.errors import InvalidInput
 from certhub.feeds.connectors import parsers
 from certhub.feeds.connectors.events import Bad, Event
+from certhub.feeds.connectors.parsers import base, jsonstream
 
 from .conftest import SAMPLES
 
@@ -190,3 +197,215 @@ def test_misp_feed():
     assert bad == []
     resumed, _bad = run_parser("misp-feed", SAMPLES / "misp_feed", start=5)
     assert [e.line for e in resumed] == [6, 7]
+
+
+# --- CsvLines: the chunked fast paths give exactly what line-by-line csv parsing gives --------
+class ReferenceCsvLines:
+    """CsvLines as it was before the chunked fast paths: one line at a time into csv.reader.
+    The fast implementation must give the same rows, numbers, raw text and errors."""
+
+    def __init__(self, handle, *, delimiter=",", quotechar='"', comment="#", skip=0, start=0,
+                 header=False):
+        self.handle, self.delimiter, self.quotechar = handle, delimiter, quotechar
+        self.comment, self.skip, self.start, self.want_header = comment, skip, start, header
+        self.header, self.line, self.raw = None, 0, ""
+
+    def _lines(self):
+        need_header, number = self.want_header, 0
+        for line in self.handle:
+            number += 1
+            if (number <= self.skip or (self.comment and line.startswith(self.comment))
+                    or not line.strip()):
+                continue
+            if number <= self.start and not need_header:
+                continue
+            need_header = False
+            self.line, self.raw = number, line
+            yield line
+
+    def __iter__(self):
+        reader = csv.reader(self._lines(), delimiter=self.delimiter, quotechar=self.quotechar,
+                            strict=False)
+        if self.want_header:
+            try:
+                self.header = [name.strip() for name in next(reader)]
+            except StopIteration:
+                return
+        while True:
+            try:
+                for row in reader:
+                    yield self.line, self.raw, row
+                return
+            except csv.Error as exc:
+                yield self.line, self.raw, exc
+
+
+def csv_items(kind, path, **options):
+    """(header, items) of a CsvLines-like class over ``path``; errors as their message."""
+    with parsers.get("urlhaus-csv")().open_text(path) as handle:
+        lines = kind(handle, **options)
+        items = [(line, raw.rstrip("\r\n"),
+                  f"error: {row}" if isinstance(row, csv.Error) else row)
+                 for line, raw, row in lines]
+        return lines.header, items
+
+
+# Lines of every shape the fast paths must tell apart (no line break inside: pieces of rows).
+PIECES = ['"2025-01-01 00:00:00","http://1.2.3.4/x","online","malware_download"',
+          '"a","b,c","d"', '"a","","c"', '"","x"', '","x"', '"a"b"', '"he said ""hi""","x"',
+          'plain,unquoted,1', 'tab\tseparated\tline', '"quoted",unquoted,', '"open quote',
+          'close quote",after', '"', '""', 'x', '"a" ,"b"', '"a", "b"', "\x00nul,\x00",
+          '# a comment', '#', '   ', '', '"#not a comment","x"', 'ÿé,ü', '"\x0c"']
+ENDINGS = ["\n", "\r\n", "\r", "\n", "\n"]
+
+
+def random_csv(rnd, lines: int) -> bytes:
+    text = "".join(rnd.choice(PIECES) + rnd.choice(ENDINGS) for _ in range(lines))
+    if rnd.random() < 0.3:
+        text = text.rstrip("\r\n")  # no line break after the last line
+    data = text.encode()
+    return b"\xef\xbb\xbf" + data if rnd.random() < 0.2 else data
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_csv_lines_fast_paths_match_line_by_line_parsing(seed, tmp_path, monkeypatch):
+    rnd = random.Random(seed)
+    path = tmp_path / "feed.csv"
+    path.write_bytes(random_csv(rnd, rnd.randint(1, 40)))
+    # Small chunks put chunk ends inside quoted fields, comments and blank lines.
+    monkeypatch.setattr(base, "_CHUNK", rnd.choice([1, 7, 40, 200, 1 << 20]))
+    options = {"delimiter": rnd.choice([",", ",", "\t"]), "comment": rnd.choice(["#", ""]),
+               "skip": rnd.choice([0, 0, 1, 3]), "header": rnd.random() < 0.3}
+    physical = len(path.read_text("utf-8-sig").splitlines()) + 2
+    for start in range(physical):
+        try:
+            expected = csv_items(ReferenceCsvLines, path, start=start, **options)
+        except csv.Error:  # a csv error in the header row raises in both
+            with pytest.raises(csv.Error):
+                csv_items(base.CsvLines, path, start=start, **options)
+            continue
+        assert csv_items(base.CsvLines, path, start=start, **options) == expected, start
+
+
+@pytest.mark.parametrize("text", [
+    # the URLhaus layout with quoted fields that hold commas, quotes and line breaks
+    '"a","b"\n"c,d","e"\n"f""g","h"\n"multi\nline","i"\n"j","k"\n',
+    # a comment and a blank line inside a quoted field are dropped, as line by line
+    '"a","open\n# comment\n\nstill open"\n"b","c"\n',
+    # a field over the csv field limit is a csv error on its line, and the reading goes on
+    '"a","b"\n"' + "x" * 300 + '","c"\n"d","e"\n',
+    # CRLF, a lone CR and no line break at the end
+    '"a","b"\r\n"c","d"\r"e","f"',
+    # quote counts that add up over the chunk while single lines are not "...","..." rows
+    '"\n"a"b"\n', '","x"\n"a"b"\n',
+])
+def test_csv_lines_tricky_inputs(text, tmp_path, monkeypatch):
+    path = tmp_path / "feed.csv"
+    path.write_text(text, "utf-8", newline="")
+    monkeypatch.setattr(base, "_CHUNK", 9)
+    limit = csv.field_size_limit(200)
+    try:
+        for start in range(8):
+            assert (csv_items(base.CsvLines, path, start=start)
+                    == csv_items(ReferenceCsvLines, path, start=start))
+    finally:
+        csv.field_size_limit(limit)
+
+
+def test_csv_lines_numbers_raw_and_errors(tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_text('# head\n"h1"," h2 "\n\n"a","b"\n"x' + "y" * 300 + '","c"\n"multi\nline","d"'
+                    '\n"e","f"\n', "utf-8")
+    limit = csv.field_size_limit(200)
+    try:
+        header, items = csv_items(base.CsvLines, path, header=True)
+    finally:
+        csv.field_size_limit(limit)
+    assert header == ["h1", "h2"]
+    assert [(line, row if isinstance(row, list) else "error") for line, _raw, row in items] == [
+        (4, ["a", "b"]), (5, "error"), (7, ["multi\nline", "d"]), (8, ["e", "f"])]
+    assert items[0][1] == '"a","b"'
+    assert items[2][1] == 'line","d"'  # a row's raw text is its last physical line
+
+
+def test_header_problems_are_reported_on_the_first_row(tmp_path):
+    report = tmp_path / "2025-03-02-scan_http-asean-geo.csv"
+    report.write_text('"timestamp","host"\n\n"2025-03-02 00:00:00","a"\n', "utf-8")
+    events, bad = run_parser("shadowserver-csv", report)
+    assert (events, [line for line, _reason in bad]) == ([], [3])
+    events, bad = run_parser("generic-csv", report, columns={"value": "address"})
+    assert (events, bad[0][0]) == ([], 3)
+    assert "address" in bad[0][1]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_json_array_items_across_window_ends(seed, monkeypatch):
+    rnd = random.Random(seed)
+    values = [rnd.choice([{"ip_address": "1.0.128.1", "port": 443, "note": "a\nb"}, 1234567,
+                          -0.5, "text", [1, [2, {}]], None, True, {"nested": {"x": [1, 2]}}])
+              for _ in range(rnd.randint(0, 12))]
+    document, starts = "[", []
+    for index, value in enumerate(values):
+        document += rnd.choice(["", " ", "\n", " \r\n  ", "\t"])
+        if index:
+            document += "," + rnd.choice(["", " ", "\n", "\n\n  "])
+        starts.append(document.count("\n") + 1)
+        document += json.dumps(value, indent=rnd.choice([None, 2]))
+    document += rnd.choice(["", "\n"]) + "]\n"
+    monkeypatch.setattr(jsonstream, "CHUNK", rnd.choice([1, 2, 5, 16, 1 << 20]))
+    items = list(jsonstream.array_items(io.StringIO(document)))
+    assert [value for _number, _line, _raw, value in items] == values
+    assert [line for _number, line, _raw, _value in items] == starts
+    assert [json.loads(raw) for _number, _line, raw, _value in items] == values
+    assert [number for number, _line, _raw, _value in items] == list(range(1, len(values) + 1))
+
+
+@pytest.mark.parametrize(("document", "message"), [
+    ('{"a": 1}', "not a JSON array"), ('[1, 2', "expected ',' or ']' after element 2"),
+    ('[1 2]', "expected ',' or ']' after element 1"), ('[1, ]', "element 2: Expecting value"),
+    ('[{"a": 1}, {"b": ', "element 2: Expecting value")])
+def test_json_array_items_errors(document, message, monkeypatch):
+    monkeypatch.setattr(jsonstream, "CHUNK", 4)
+    with pytest.raises(jsonstream.JsonStreamError, match=re.escape(message)):
+        list(jsonstream.array_items(io.StringIO(document)))
+
+
+def test_spamhaus_prefix_text_is_what_ipaddress_gives():
+    from certhub.feeds.connectors.parsers.spamhaus import prefix_text
+
+    def reference(cidr):
+        try:
+            return ipaddress.ip_network(str(cidr), strict=False).with_prefixlen
+        except ValueError:
+            return None
+
+    rnd = random.Random(5)
+    cidrs = ["1.10.16.0/20", "1.10.16.7/20", "0.0.0.0/0", "255.255.255.255/32", "1.2.3.4/33",
+             "1.2.3.4/024", "1.2.3.4/-1", "1.2.3.4/+8", "1.2.3.4/ 8", "01.2.3.4/8", "1.2.3/8",
+             "1.2.3.4.5/8", "256.1.1.1/8", "1.2.3.4/", "/8", "1.2.3.4", "1.2.3.4/8/9",
+             "1.2.3.4/255.255.0.0", "1.2.3.4/0.0.255.255", "1.2.3.4/٣", "١.2.3.4/8",
+             "2001:c38:1000::/36", "2001:c38:1000::1/36", "::ffff:1.2.3.4/120", "x", "", None,
+             12, " 1.2.3.4/8"]
+    cidrs += [f"{rnd.randint(0, 300)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}."
+              f"{rnd.randint(0, 255)}/{rnd.randint(0, 34)}" for _ in range(2000)]
+    assert [prefix_text(cidr) for cidr in cidrs] == [reference(cidr) for cidr in cidrs]
+
+
+@pytest.mark.parametrize(("name", "sample"), [
+    ("urlhaus-csv", "urlhaus_country.csv"), ("urlhaus-csv", "urlhaus_dump.csv"),
+    ("feodo-csv", "feodo_ipblocklist.csv"), ("feodo-json", "feodo_ipblocklist.json"),
+    ("spamhaus-drop", "spamhaus_drop.txt"),
+    ("shadowserver-csv", "2025-03-02-event4_sinkhole_http-asean-geo.csv")])
+def test_resuming_at_every_position_gives_the_rest(name, sample, monkeypatch):
+    monkeypatch.setattr(base, "_CHUNK", 50)  # several chunks even in a small sample
+    monkeypatch.setattr(jsonstream, "CHUNK", 64)
+
+    def seen(start):
+        return [(type(item).__name__, item.line, item.raw, getattr(item, "value", None),
+                 getattr(item, "extra", None)) for item in
+                parsers.get(name)().items(SAMPLES / sample, start=start)]
+
+    everything = seen(0)
+    assert everything
+    for start in range(everything[-1][1] + 1):
+        assert seen(start) == [item for item in everything if item[1] > start], start

@@ -20,15 +20,25 @@ from django.utils.translation import gettext_lazy
 
 from ..events import IPV4, IPV6, RAW_MAX, URL, Event
 from ..params import Param
-from .base import CsvLines, Item, Parser, asn_or_none, bad, clip, port_or_none, valid_ip
+from .base import (
+    CsvLines,
+    Item,
+    Parser,
+    Span,
+    asn_or_none,
+    bad,
+    clip,
+    csv_header_end,
+    port_or_none,
+    valid_ip,
+)
 from .jsonstream import JsonStreamError, array_items
 
+# abuse.ch times are UTC without a zone: "2025-01-01 12:00:00" (or a bare date).
 _fromiso = dt.datetime.fromisoformat
-
-
-def _time(text: str) -> dt.datetime | None:
-    # abuse.ch times are UTC without a zone: "2025-01-01 12:00:00" (or a bare date).
-    return _fromiso(text) if text else None
+# The fields of a Feodo Tracker JSON record, in the order the parser unpacks them.
+_FEODO_KEYS = ("ip_address", "port", "first_seen", "as_number", "country", "status", "malware",
+               "last_online", "hostname", "as_name")
 
 
 def _url_host(url: str) -> str:
@@ -47,10 +57,11 @@ class URLhausCsv(Parser):
         Param("online_only", bool, False,
               help=gettext_lazy("Skip URLs whose status is not 'online'.")),
     )
+    splittable = True
 
-    def items(self, path: Path, start: int = 0) -> Iterator[Item]:
+    def items(self, path: Path, start: int = 0, span: Span | None = None) -> Iterator[Item]:
         online_only = self.options["online_only"]
-        with self.open_text(path) as handle:
+        with self.open_text(path, span) as handle:
             for line, raw, row in CsvLines(handle, start=start):
                 if isinstance(row, Exception):
                     yield bad(line, raw, str(row))
@@ -113,16 +124,23 @@ class FeodoJson(Parser):
                 if not isinstance(record, dict):
                     yield bad(number, raw, _("an element is not a JSON object"))
                     continue
-                if online_only and record.get("status") != "online":
+                (ip, port, first_seen, asn, country, status, malware, last_online, hostname,
+                 as_name) = map(record.get, _FEODO_KEYS)
+                if online_only and status != "online":
                     continue
-                yield _feodo_event(number, clip(raw), record.get("ip_address"),
-                                   record.get("port"), record.get("first_seen"),
-                                   record.get("as_number"), record.get("country") or "",
-                                   {"status": record.get("status"),
-                                    "malware": record.get("malware"),
-                                    "last_online": record.get("last_online"),
-                                    "hostname": record.get("hostname"),
-                                    "as_name": record.get("as_name")})
+                extra = {}  # the details that are set, in this order (built without a loop)
+                if status:
+                    extra["status"] = status
+                if malware:
+                    extra["malware"] = malware
+                if last_online:
+                    extra["last_online"] = last_online
+                if hostname:
+                    extra["hostname"] = hostname
+                if as_name:
+                    extra["as_name"] = as_name
+                yield _feodo_event(number, clip(raw), ip, port, first_seen, asn, country or "",
+                                   extra)
 
 
 class FeodoCsv(Parser):
@@ -130,10 +148,14 @@ class FeodoCsv(Parser):
     label = gettext_lazy("abuse.ch Feodo Tracker botnet C2 list (CSV)")
     classification = ("malicious-code", "c2-server")
     params = FeodoJson.params
+    splittable = True
 
-    def items(self, path: Path, start: int = 0) -> Iterator[Item]:
+    def header_end(self, path: Path) -> int | None:
+        return csv_header_end(path)
+
+    def items(self, path: Path, start: int = 0, span: Span | None = None) -> Iterator[Item]:
         online_only = self.options["online_only"]
-        with self.open_text(path) as handle:
+        with self.open_text(path, span) as handle:
             lines = CsvLines(handle, start=start, header=True)
             for line, raw, row in lines:
                 if isinstance(row, Exception):
@@ -145,22 +167,28 @@ class FeodoCsv(Parser):
                 first_seen, ip, port, status, last_online, malware = row
                 if online_only and status != "online":
                     continue
-                yield _feodo_event(line, clip(raw), ip, port, first_seen, None, "",
-                                   {"status": status, "malware": malware,
-                                    "last_online": last_online})
+                extra = {}
+                if status:
+                    extra["status"] = status
+                if malware:
+                    extra["malware"] = malware
+                if last_online:
+                    extra["last_online"] = last_online
+                yield _feodo_event(line, clip(raw), ip, port, first_seen, None, "", extra)
 
 
 def _feodo_event(position: int, raw: str, ip, port, first_seen, asn, country: str,
                  extra: dict) -> Item:
+    """The event of one C2 server; ``extra`` holds only the details that are set."""
     address = valid_ip(ip) if isinstance(ip, str) else None
     if address is None:
         return bad(position, raw, _("%(value)r is not an IP address") % {"value": ip})
     try:
         port = port_or_none(port)
         asn = asn_or_none(asn)
-        observed = _time(first_seen) if first_seen else None
+        observed = _fromiso(first_seen) if first_seen else None
     except (TypeError, ValueError) as exc:
         return bad(position, raw, str(exc))
-    return Event(position, raw, address, IPV6 if ":" in address else IPV4, ip=address,
-                 port=port, asn=asn, country=country, observed=observed,
-                 extra={key: value for key, value in extra.items() if value})
+    # Positional: line, raw, value, type, ip, port, asn, country, observed, taxonomy, type.
+    return Event(position, raw, address, IPV6 if ":" in address else IPV4, address, port, asn,
+                 country, observed, "", "", extra)

@@ -31,9 +31,11 @@ from .base import (
     CsvLines,
     Item,
     Parser,
+    Span,
     asn_or_none,
     bad,
     clip,
+    csv_header_end,
     parse_time,
     port_or_none,
     valid_ip,
@@ -60,7 +62,11 @@ class GenericCsv(Parser):
               help=gettext_lazy("strptime format of the time column; empty for ISO 8601.")),
         Param("extra_columns", list, [],
               help=gettext_lazy("Columns kept with each finding as extra data.")),
+        Param("single_line", bool, False,
+              help=gettext_lazy("No record spans lines (no line breaks inside quoted fields): "
+                                "a large file may be split between several workers.")),
     )
+    splittable = True  # when the parameters say so (can_split)
 
     @classmethod
     def check(cls, given):
@@ -85,11 +91,20 @@ class GenericCsv(Parser):
         options["delimiter"] = delimiter
         return options
 
-    def items(self, path: Path, start: int = 0) -> Iterator[Item]:
+    def can_split(self) -> bool:
+        return self.options["single_line"]
+
+    def header_end(self, path: Path) -> int | None:
+        options = self.options
+        if not options["header"]:
+            return 0
+        return csv_header_end(path, comment=options["comment"], skip=options["skip_lines"])
+
+    def items(self, path: Path, start: int = 0, span: Span | None = None) -> Iterator[Item]:
         options = self.options
         value_type = "" if options["value_type"] == "auto" else options["value_type"]
         time_format = options["time_format"]
-        with self.open_text(path) as handle:
+        with self.open_text(path, span) as handle:
             lines = CsvLines(handle, delimiter=options["delimiter"],
                              quotechar=options["quotechar"], comment=options["comment"],
                              skip=options["skip_lines"], start=start, header=options["header"])
@@ -99,7 +114,7 @@ class GenericCsv(Parser):
                     try:
                         positions = self._positions(lines.header)
                     except InvalidInput as exc:
-                        yield bad(lines.line, "", exc.message)
+                        yield bad(line, "", exc.message)
                         return
                     extras = positions.pop("extra")
                     width = 1 + max([*positions.values(), *(at for _n, at in extras)])
@@ -115,7 +130,8 @@ class GenericCsv(Parser):
                     yield bad(line, raw, _("the value column is empty"))
                     continue
                 ip = get.get("ip") or None
-                if ip is not None and valid_ip(ip) is None:
+                address = None if ip is None else valid_ip(ip)
+                if ip is not None and address is None:
                     yield bad(line, raw, _("%(value)r is not an IP address") % {"value": ip})
                     continue
                 try:
@@ -125,11 +141,11 @@ class GenericCsv(Parser):
                 except ValueError as exc:
                     yield bad(line, raw, str(exc))
                     continue
-                yield Event(line, clip(raw), get["value"], value_type, ip=ip and valid_ip(ip),
-                            port=port, asn=asn, country=get.get("country", "")[:2].upper(),
-                            observed=observed, taxonomy=get.get("taxonomy", ""),
-                            type=get.get("type", ""),
-                            extra={name: row[at] for name, at in extras if row[at]} or None)
+                # Positional: line, raw, value, type, ip, port, asn, country, observed, ...
+                yield Event(line, clip(raw), get["value"], value_type, address, port, asn,
+                            get.get("country", "")[:2].upper(), observed,
+                            get.get("taxonomy", ""), get.get("type", ""),
+                            {name: row[at] for name, at in extras if row[at]} or None)
 
     def _positions(self, header: list[str] | None) -> dict:
         options = self.options

@@ -20,7 +20,18 @@ from certhub.core.errors import InvalidInput
 
 from ..events import IPV4, IPV6, Event
 from ..params import Param
-from .base import CsvLines, Item, Parser, asn_or_none, bad, clip, port_or_none, valid_ip
+from .base import (
+    CsvLines,
+    Item,
+    Parser,
+    Span,
+    asn_or_none,
+    bad,
+    clip,
+    csv_header_end,
+    port_or_none,
+    valid_ip,
+)
 from .base import parse_time as _parse_time
 
 # report → (taxonomy, type). Scan reports not listed fall back to vulnerable-system, event4
@@ -100,10 +111,15 @@ class ShadowserverCsv(Parser):
                                field="report")
         return found
 
-    def items(self, path: Path, start: int = 0) -> Iterator[Item]:
+    splittable = True
+
+    def header_end(self, path: Path) -> int | None:
+        return csv_header_end(path, comment="")
+
+    def items(self, path: Path, start: int = 0, span: Span | None = None) -> Iterator[Item]:
         report = self.report_type(path)
         taxonomy, kind = classification_for(report)
-        with self.open_text(path) as handle:
+        with self.open_text(path, span) as handle:
             lines = CsvLines(handle, start=start, header=True, comment="")
             columns: dict[str, int] | None = None
             for line, raw, row in lines:
@@ -112,7 +128,7 @@ class ShadowserverCsv(Parser):
                     who = "src_" if "src_ip" in columns and "ip" not in columns else ""
                     ip_at = columns.get(f"{who}ip")
                     if ip_at is None:
-                        yield bad(lines.line, "", _("the header has no ip or src_ip column"))
+                        yield bad(line, "", _("the header has no ip or src_ip column"))
                         return
                     keep = [(name, columns[name]) for name in _EXTRA
                             if name in columns and name != f"{who}ip"]
@@ -142,7 +158,7 @@ class ShadowserverCsv(Parser):
                     continue
                 extra = {name: row[at] for name, at in keep if row[at]}
                 extra["report"] = report
-                yield Event(line, clip(raw), address, IPV6 if ":" in address else IPV4,
-                            ip=address, port=port, asn=asn,
-                            country=(row[geo_at] if geo_at is not None else "")[:2].upper(),
-                            observed=observed, taxonomy=taxonomy, type=kind, extra=extra)
+                # Positional: line, raw, value, type, ip, port, asn, country, observed, ...
+                yield Event(line, clip(raw), address, IPV6 if ":" in address else IPV4, address,
+                            port, asn, (row[geo_at] if geo_at is not None else "")[:2].upper(),
+                            observed, taxonomy, kind, extra)

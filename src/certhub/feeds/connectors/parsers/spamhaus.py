@@ -13,21 +13,47 @@ import ipaddress
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from socket import AF_INET, inet_ntop, inet_pton
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..events import PREFIX, Event
-from .base import Item, Parser, bad, clip
+from .base import Item, Parser, Span, bad, clip
+
+
+def prefix_text(cidr) -> str | None:
+    """The network of ``cidr`` as "address/length" (host bits cleared), None if not a prefix.
+
+    What ``ipaddress.ip_network(str(cidr), strict=False).with_prefixlen`` gives, with IPv4
+    "a.b.c.d/n" done by inet_pton and integer masking (a tenth of the time); anything else
+    (IPv6, netmask forms, mistakes) goes through ipaddress itself.
+    """
+    if isinstance(cidr, str):
+        address, slash, length = cidr.partition("/")
+        if slash and length.isascii() and length.isdigit() and int(length) <= 32:
+            try:
+                number = int.from_bytes(inet_pton(AF_INET, address), "big")
+            except OSError:
+                pass
+            else:
+                bits = int(length)
+                number &= (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+                return f"{inet_ntop(AF_INET, number.to_bytes(4, 'big'))}/{bits}"
+    try:
+        return ipaddress.ip_network(str(cidr), strict=False).with_prefixlen
+    except ValueError:
+        return None
 
 
 class SpamhausDrop(Parser):
     name = "spamhaus-drop"
     label = gettext_lazy("Spamhaus DROP / DROPv6 (text or JSON lines)")
     classification = ("abusive-content", "spam")
+    splittable = True
 
-    def items(self, path: Path, start: int = 0) -> Iterator[Item]:
-        with self.open_text(path) as handle:
+    def items(self, path: Path, start: int = 0, span: Span | None = None) -> Iterator[Item]:
+        with self.open_text(path, span) as handle:
             for line, text in enumerate(handle, 1):
                 if line <= start:
                     continue
@@ -55,9 +81,8 @@ class SpamhausDrop(Parser):
                     cidr = cidr.strip()
                     if comment.strip():
                         extra["sblid"] = comment.strip()
-                try:
-                    network = ipaddress.ip_network(str(cidr), strict=False)
-                except ValueError:
+                prefix = prefix_text(cidr)
+                if prefix is None:
                     yield bad(line, raw, _("%(value)r is not an IP prefix") % {"value": cidr})
                     continue
-                yield Event(line, raw, network.with_prefixlen, PREFIX, extra=extra or None)
+                yield Event(line, raw, prefix, PREFIX, extra=extra or None)
