@@ -2,12 +2,16 @@
 store.
 
     python bench/feeds.py --n 1000000 [--format urlhaus|feodo] [--batch-size 10000]
+                          [--workers N]
 
 Generates the feed with ../shared/bench/gen_feed.py (--seed 42, 10% duplicate rows) into a
 temporary folder, uses DATABASE_URL when set (in a throwaway test database created next to it,
 never the database itself), else a temporary SQLite file; migrates, loads a directory of the
 eleven ASEAN national CERTs with their countries, and runs the feed through the pipeline.
 Peak memory is the process's maximum resident set size (it includes Django and the IP data).
+With ``--workers N`` (N > 1) the input is split into parts whatever its size and N worker
+processes take them (``run_feed(workers=N)``); their CPU time and the largest worker's peak
+memory are reported apart ("workers_cpu_s", "worker_peak_rss_mb").
 
 The last line printed is one JSON object:
 {"n", "events_per_s", "seconds", "peak_rss_mb", "findings", "duplicates", "database", ...}.
@@ -42,6 +46,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200_000, help="lines in the generated feed")
     parser.add_argument("--format", choices=["urlhaus", "feodo"], default="urlhaus")
     parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes sharing the input as parts")
     parser.add_argument("--no-warninglists", action="store_true")
     parser.add_argument("--profile", help="write a cProfile of the run to this file")
     args = parser.parse_args()
@@ -97,20 +103,27 @@ def run(args, vendor: str, path: Path, generated: dict) -> dict:
     feed = Feed.objects.create(name=f"bench-{parser}", source_kind="file", location=str(path),
                                parser=parser, parser_params={},
                                warninglists=not args.no_warninglists)
+    if args.workers > 1:
+        from django.conf import settings
+
+        settings.FEEDS_SPLIT_MIN_BYTES = 0  # split whatever the size: the bench is about workers
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the generator is a child too
     started, cpu_started = time.perf_counter(), time.process_time()
     if args.profile:
         import cProfile
 
         profiler = cProfile.Profile()
         runs = profiler.runcall(services.run_feed, feed, trigger="bench",
-                                batch_size=args.batch_size)
+                                batch_size=args.batch_size, workers=args.workers)
         profiler.dump_stats(args.profile)
     else:
-        runs = services.run_feed(feed, trigger="bench", batch_size=args.batch_size)
+        runs = services.run_feed(feed, trigger="bench", batch_size=args.batch_size,
+                                 workers=args.workers)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     run = runs[0]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "n": generated["lines"],
         "events_per_s": round(run.read / seconds),
@@ -130,6 +143,12 @@ def run(args, vendor: str, path: Path, generated: dict) -> dict:
         "batch_size": args.batch_size,
         "warninglists": not args.no_warninglists,
         "warninglists_build_s": round(warninglists_build_s, 2),
+        "workers": args.workers,
+        "parts": run.parts.count(),
+        "workers_cpu_s": round(max(0.0, children.ru_utime + children.ru_stime - before.ru_utime
+                                   - before.ru_stime), 2),
+        # The largest child's: the feed generator's too (it may be the largest).
+        "worker_peak_rss_mb": round(children.ru_maxrss / 1024, 1) if args.workers > 1 else None,
     }
 
 

@@ -6,7 +6,9 @@ here, or a database next to DATABASE_URL's on PostgreSQL (never pytest-django's 
 which may be in memory or inside a transaction). The test writes the directory and the feed
 through ``certhub shell``, asks for the beat's task (the ``feeds-run-due`` entry of
 CELERY_BEAT_SCHEDULE) on a queue of its own, kills the worker with SIGKILL half-way through the
-run, starts another, and checks that every line of the input was processed exactly once.
+run, starts another, and checks that every line of the input was processed exactly once. A
+second test has the feed's input split into parts (``FEEDS_PART_BYTES`` made small through a
+settings module of its own) and two workers sharing them.
 """
 
 from __future__ import annotations
@@ -259,6 +261,76 @@ def test_scheduled_feed_survives_a_killed_worker(broker_name, worker_env, tmp_pa
         "SELECT line FROM feeds_finding WHERE run_id = %s ORDER BY line", (run_id,))]
     good = sorted(set(range(2, expected["last"] + 1)) - expected["bad"] - expected["duplicate"])
     assert lines == good
+    errors = [row[0] for row in db.rows(
+        "SELECT line FROM feeds_runerror WHERE run_id = %s ORDER BY line", (run_id,))]
+    assert errors == sorted(expected["bad"])
+
+
+PARTS_SETTINGS = """from certhub.config.settings import *  # noqa: F403
+FEEDS_SPLIT_MIN_BYTES = 0
+FEEDS_PART_BYTES = 2_000_000
+"""
+
+
+@pytest.mark.parametrize("broker_name", ["rabbitmq", "redis"])
+def test_two_workers_share_the_parts_of_one_run(broker_name, worker_env, tmp_path):
+    """The feed's task splits the input and sends one task per part; two worker processes
+    take them; the run ends succeeded once, every line processed exactly once."""
+    broker = broker_url(broker_name)
+    (tmp_path / "partsettings.py").write_text(PARTS_SETTINGS)
+    env = {**worker_env, "DJANGO_SETTINGS_MODULE": "partsettings",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    name = f"parts-{broker_name}"
+    feed_path = tmp_path / "feed.csv"
+    expected = write_feed(feed_path)
+    subprocess.run([str(VENV_BIN / "certhub"), "shell", "-c",
+                    SETUP.format(countries=COUNTRIES, name=name, path=str(feed_path))],
+                   env=env, check=True, timeout=300)
+    db = WorkerDatabase(env["DATABASE_URL"])
+    [(feed_id,)] = db.rows("SELECT id FROM feeds_feed WHERE name = %s", (name,))
+    queue = f"certhub-test-parts-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "workers.log"
+
+    def run_state():
+        return db.one("SELECT id, status FROM feeds_feedrun WHERE feed_id = %s ORDER BY id",
+                      (feed_id,))
+
+    workers = [start_worker(env, broker, queue, log) for _ in range(2)]
+    try:
+        send_beat_task(broker, queue)
+        wait_for(lambda: (state := run_state()) and state[1] == "succeeded", 300,
+                 "the split run to succeed", log)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(worker.pid, signal.SIGKILL)
+        delete_queue(broker, queue)
+
+    runs = db.rows("SELECT id, status, attempts, read, failed, duplicates, position "
+                   "FROM feeds_feedrun WHERE feed_id = %s", (feed_id,))
+    assert len(runs) == 1, runs
+    run_id, status, attempts, read, failed, duplicates, position = runs[0]
+    assert (status, attempts, position) == ("succeeded", 1, expected["last"])
+    assert (read, failed, duplicates) == (LINES, len(expected["bad"]),
+                                          len(expected["duplicate"]))
+    parts = db.rows("SELECT status, attempts, worker FROM feeds_runpart WHERE run_id = %s",
+                    (run_id,))
+    assert len(parts) >= 4
+    assert {(status, attempts) for status, attempts, _worker in parts} == {("succeeded", 1)}
+    assert len({worker for _status, _attempts, worker in parts}) == 2  # both workers took some
+    # Every line exactly once: one finding per distinct URL (parts side by side may keep a
+    # later line of a URL repeated across a part boundary), one error per refused line.
+    findings = db.rows("SELECT line, value FROM feeds_finding WHERE run_id = %s", (run_id,))
+    lines = [line for line, _value in findings]
+    assert len(lines) == len(set(lines)) == LINES - len(expected["bad"]) - len(
+        expected["duplicate"])
+    assert {value for _line, value in findings} == {
+        line.split('","')[1] for number, line in enumerate(
+            feed_path.read_text().splitlines(), 1) if number > 1 and number not in expected["bad"]}
     errors = [row[0] for row in db.rows(
         "SELECT line FROM feeds_runerror WHERE run_id = %s ORDER BY line", (run_id,))]
     assert errors == sorted(expected["bad"])

@@ -267,6 +267,13 @@ MAILIN_URL = declare("CERTHUB_MAILIN_URL", "",
                      "pop3s://user@host:995. Unset: `certhub incidents fetch-mail` does nothing.")
 MAILIN_PASSWORD = declare("CERTHUB_MAILIN_PASSWORD", "", "Password of CERTHUB_MAILIN_URL's user.")
 
+# --- Feed runs ------------------------------------------------------------------------------------
+FEEDS_SPLIT_MIN_BYTES = as_int("CERTHUB_FEEDS_SPLIT_MIN_BYTES", 64 << 20,
+                               "Feed inputs at least this large (bytes) are split into parts "
+                               "that several workers process at once (line-based formats).")
+FEEDS_PART_BYTES = as_int("CERTHUB_FEEDS_PART_BYTES", 48 << 20,
+                          "Size (bytes) of a part of a split feed run.")
+
 # --- Directory lookup data ------------------------------------------------------------------------
 ASN_DB = declare("CERTHUB_ASN_DB", "",
                  "IP-to-ASN data for routing addresses by ASN: an iptoasn.com "

@@ -25,7 +25,7 @@ from django.db.models import Count, Q, QuerySet
 from certhub.core.errors import NotFound
 from certhub.directory.models import Organisation, OrganisationKind
 
-from .models import Feed, FeedRun, Finding, RunError, RunStatus
+from .models import Feed, FeedRun, Finding, RunError, RunPart, RunStatus
 
 
 def is_hub_staff(user) -> bool:
@@ -90,7 +90,12 @@ def inbox(user, *, organisation_id: int | None = None, taxonomy: str | None = No
         findings = findings.filter(asn=asn)
     if run_id is not None:
         findings = findings.filter(run_id=run_id)
-    return findings.select_related("feed", "organisation").order_by("-created", "-id")
+    findings = findings.select_related("feed", "organisation")
+    if is_hub_staff(user) and not organisation_id:
+        # Everything, or what nobody is responsible for: newest received first by primary key
+        # (ids grow as findings arrive); the inbox index holds routed rows only.
+        return findings.order_by("-id")
+    return findings.order_by("-created", "-id")
 
 
 def finding(user, finding_id: int) -> Finding:
@@ -171,6 +176,11 @@ def run(user, run_id: int) -> FeedRun:
 def run_errors(run: FeedRun, limit: int = 500) -> list[RunError]:
     """The first ``limit`` refused lines of a run the caller could already see."""
     return list(RunError.objects.filter(run=run).order_by("line", "pk")[:limit])
+
+
+def run_parts(run: FeedRun) -> list[RunPart]:
+    """The parts of a split run the caller could already see (none for a whole run)."""
+    return list(RunPart.objects.filter(run=run).order_by("number"))
 
 
 def routed_per_organisation(run: FeedRun) -> list[dict]:

@@ -5,12 +5,22 @@ worker that died: no progress for STALE_AFTER), reading the very same input agai
 committed position; only when nothing is left to resume does it collect the source anew. A
 run whose input has changed or vanished, or that failed MAX_ATTEMPTS times, is given up
 (status failed: its findings stay invisible and do not count as seen for deduplication).
+
+Parts: a large input of a parser whose records never span lines may be split into parts
+(``RunPart``, planned by ``parts.plan``) that several workers process at once: the worker
+processes ``run_feed(workers=N)`` starts, or one Celery task per part (``dispatch``). A part is
+claimed, fenced, committed and resumed exactly like a whole run (its own ``attempts`` and
+``position``); the run keeps the counters and its status, and ends once, under its row lock,
+when its last part has ended (``_end_split_run``): succeeded when every part has, and only
+then are its findings visible and its outputs delivered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+import multiprocessing
 import os
 import shutil
 import socket
@@ -28,7 +38,7 @@ from certhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDeni
 from . import queries, schedule
 from .connectors import collectors, parsers
 from .connectors.collectors import Input
-from .models import Feed, FeedRun, Finding, RunStatus, SourceKind
+from .models import Feed, FeedRun, Finding, RunPart, RunStatus, SourceKind
 from .pipeline import DEFAULT_BATCH, Pipeline, RunTakenOver
 from .validation import DEFINITION_FIELDS, check_feed
 
@@ -37,6 +47,11 @@ log = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 Progress = Callable[[FeedRun, int], None]
+# Sends the parts of a split run to other workers (Celery): called with the run and part ids.
+Dispatch = Callable[[FeedRun, list[int]], None]
+# Inputs smaller than this are never split; parts aim at PART_BYTES (settings may change both).
+SPLIT_MIN_BYTES = 64 * 1024 * 1024
+PART_BYTES = 48 * 1024 * 1024
 
 
 # --- feed definitions ----------------------------------------------------------------------------
@@ -129,14 +144,20 @@ def run_feed(feed: Feed, *, trigger: str = "", progress: Progress | None = None,
              batch_size: int = DEFAULT_BATCH, input_path: Path | None = None,
              fail_after_batches: int | None = None,
              requested_at: dt.datetime | None = None,
-             resume_only: bool = False) -> list[FeedRun]:
+             resume_only: bool = False, workers: int = 1,
+             dispatch: Dispatch | None = None) -> list[FeedRun]:
     """Resume the feed's unfinished run, or collect and process its source. Returns the runs
     processed (a folder source gives one run per file). ``input_path`` reads that file instead
     of collecting (``certhub ingest``). A run that fails is left failed (resumable) and the
     exception propagates. With ``requested_at`` (when the run was asked for), nothing new is
     collected if a run of the feed has started since: a redelivered request runs once. With
-    ``resume_only`` nothing new is collected at all."""
-    runs = _resume(feed, progress, batch_size, fail_after_batches, input_path)
+    ``resume_only`` nothing new is collected at all.
+
+    A large input of a splittable parser is split into parts: with ``workers`` > 1, as many
+    worker processes take them; with ``dispatch``, each part is sent to it (a Celery task per
+    part) and the run ends when its last part does."""
+    split = _Split(workers=max(1, workers), dispatch=dispatch)
+    runs = _resume(feed, progress, batch_size, fail_after_batches, input_path, split)
     if runs or resume_only:
         return runs
     if requested_at is not None:
@@ -193,7 +214,7 @@ def run_feed(feed: Feed, *, trigger: str = "", progress: Progress | None = None,
         run.save()
         runs.append(run)
     for run in runs:
-        _process(feed, run, progress, batch_size, fail_after_batches)
+        _process(feed, run, progress, batch_size, fail_after_batches, split)
     return runs
 
 
@@ -205,7 +226,9 @@ def _not_yet_read(feed: Feed, inputs: list[Input]) -> list[Input]:
     return [item for item in inputs if (str(item.path), item.size, item.mtime_ns) not in done]
 
 
-def _resume(feed, progress, batch_size, fail_after_batches, input_path=None) -> list[FeedRun]:
+def _resume(feed, progress, batch_size, fail_after_batches, input_path=None,
+            split: _Split | None = None) -> list[FeedRun]:
+    split = split or _Split()
     now = timezone.now()
     resumed = []
     unfinished = feed.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING,
@@ -214,13 +237,20 @@ def _resume(feed, progress, batch_size, fail_after_batches, input_path=None) -> 
     if input_path is not None:  # certhub ingest FILE: only a run of that very file
         unfinished = unfinished.filter(input_path=str(input_path))
     for run in unfinished.order_by("pk"):
+        if run.parts.exists():
+            if not _same_input(run):
+                _give_up(run, _("its input changed or disappeared before it could be resumed"))
+                continue
+            if _resume_split(feed, run, progress, batch_size, fail_after_batches, split, now):
+                resumed.append(run)
+            continue
         if run.status == RunStatus.RUNNING and _owner_alive(run, now):
             raise Conflict(_("Feed %(feed)s is being run (run %(run)d).")
                            % {"feed": feed.name, "run": run.pk})
         if not _same_input(run):
             _give_up(run, _("its input changed or disappeared before it could be resumed"))
             continue
-        _process(feed, run, progress, batch_size, fail_after_batches)
+        _process(feed, run, progress, batch_size, fail_after_batches, split)
         resumed.append(run)
     return resumed
 
@@ -313,10 +343,20 @@ def _finish(run: FeedRun, status: str, error: str = "") -> bool:
     return bool(changed)
 
 
-def _process(feed, run, progress, batch_size, fail_after_batches) -> None:
+def _process(feed, run, progress, batch_size, fail_after_batches,
+             split: _Split | None = None) -> None:
     claimed = _claim(run)
     run.__dict__.update({f.attname: getattr(claimed, f.attname) for f in FeedRun._meta.fields})
     parser = parsers.get(feed.parser)(**feed.parser_params)
+    split = split or _Split()
+    try:
+        split_run = run.parts.exists() or _plan_parts(run, parser, split)
+    except Exception as exc:
+        _fail(run, exc)
+        raise
+    if split_run:
+        _run_parts(feed, run, progress, batch_size, fail_after_batches, split)
+        return
     pipeline = Pipeline(feed, run, batch_size=batch_size, progress=progress,
                         fail_after_batches=fail_after_batches)
     try:
@@ -337,6 +377,313 @@ def _process(feed, run, progress, batch_size, fail_after_batches) -> None:
     log.info("feed %s run %s: read %d, failed %d, duplicates %d, routed %d, unrouted %d",
              feed.name, run.pk, run.read, run.failed, run.duplicates, run.routed, run.unrouted)
     _deliver_outputs(run)
+
+
+# --- split runs: parts of one large input, several workers ---------------------------------------
+class _Split:
+    """How a run may be split: ``workers`` processes here, or parts sent to ``dispatch``."""
+
+    def __init__(self, workers: int = 1, dispatch: Dispatch | None = None):
+        self.workers = workers
+        self.dispatch = dispatch
+
+
+def _plan_parts(run: FeedRun, parser, split: _Split) -> bool:
+    """Split the run's input into parts when that is allowed and worth it; whether it was."""
+    if parser.input_kind != "file" or not parser.can_split():
+        return False
+    if split.dispatch is None and split.workers <= 1:
+        return False  # one process here: the whole input in one pass, as ever
+    size = run.input_size or 0
+    if size < int(getattr(settings, "FEEDS_SPLIT_MIN_BYTES", SPLIT_MIN_BYTES)):
+        return False
+    path = Path(run.input_path)
+    header = parser.header_end(path)
+    if header is None:
+        return False
+    part_bytes = max(1, int(getattr(settings, "FEEDS_PART_BYTES", PART_BYTES)))
+    from .parts import plan
+
+    planned = plan(path, max(split.workers, math.ceil(size / part_bytes)), header)
+    if len(planned) < 2:
+        return False
+    RunPart.objects.bulk_create([
+        RunPart(run=run, number=number, byte_start=part.start, byte_end=part.end,
+                header_bytes=header if part.start else 0, first_line=part.first_line,
+                last_line=part.last_line)
+        for number, part in enumerate(planned, 1)])
+    log.info("feed %s run %s: %d parts", run.feed_id, run.pk, len(planned))
+    return True
+
+
+def _run_parts(feed, run, progress, batch_size, fail_after_batches, split: _Split, *,
+               holding: bool = True) -> None:
+    """Have the parts of the run processed, here or by the dispatched tasks. ``holding``:
+    this attempt claimed the run (no other coordinator may still start workers on it)."""
+    # A part that failed is tried again by this attempt of the run (not by the same worker
+    # at once: a failing part would otherwise use up its attempts in a loop).
+    RunPart.objects.filter(run=run, status=RunStatus.FAILED,
+                           attempts__lt=MAX_ATTEMPTS).update(status=RunStatus.QUEUED)
+    if split.dispatch is not None:
+        split.dispatch(run, _claimable_part_ids(run))
+        return
+    if split.workers > 1:
+        _work_in_processes(run, split.workers, batch_size, progress)
+    else:
+        work_parts(run, batch_size=batch_size, progress=progress,
+                   fail_after_batches=fail_after_batches)
+    status = _end_split_run(run, final=holding)
+    run.refresh_from_db()
+    if status == RunStatus.FAILED:
+        raise RuntimeError(run.error or _("A part of run %(run)d failed.") % {"run": run.pk})
+    if status == RunStatus.RUNNING:  # parts still held by workers started elsewhere
+        return
+    log.info("feed %s run %s (%d parts): read %d, failed %d, duplicates %d, routed %d, "
+             "unrouted %d", feed.name, run.pk, run.parts.count(), run.read, run.failed,
+             run.duplicates, run.routed, run.unrouted)
+
+
+def _resume_split(feed, run, progress, batch_size, fail_after_batches, split: _Split,
+                  now: dt.datetime) -> bool:
+    """Resume a split run: its parts that failed or whose worker is gone. A run still at
+    work elsewhere with nothing to resume is a Conflict (as for a whole run)."""
+    stuck = RunPart.objects.filter(run=run, attempts__lt=MAX_ATTEMPTS).filter(
+        status__in=[RunStatus.FAILED, RunStatus.RUNNING])
+    stuck = [part for part in stuck
+             if part.status == RunStatus.FAILED or not _owner_alive(part, now)]
+    holding = not (run.status == RunStatus.RUNNING and _owner_alive(run, now))
+    if not holding and not stuck:
+        raise Conflict(_("Feed %(feed)s is being run (run %(run)d).")
+                       % {"feed": feed.name, "run": run.pk})
+    if holding:
+        claimed = _claim(run)
+        run.__dict__.update({f.attname: getattr(claimed, f.attname)
+                             for f in FeedRun._meta.fields})
+    _run_parts(feed, run, progress, batch_size, fail_after_batches, split, holding=holding)
+    return True
+
+
+def _claimable(part: RunPart, now: dt.datetime) -> bool:
+    return part.attempts < MAX_ATTEMPTS and (
+        part.status == RunStatus.QUEUED
+        or (part.status == RunStatus.RUNNING and not _owner_alive(part, now)))
+
+
+def _claimable_part_ids(run: FeedRun) -> list[int]:
+    now = timezone.now()
+    return [part.pk for part in RunPart.objects.filter(
+        run=run, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]) if _claimable(part, now)]
+
+
+def _claim_part(run: FeedRun, part_id: int | None = None) -> RunPart | None:
+    """Start a new attempt of a part of ``run`` (that one, or the first one left), or None.
+    Queued parts, and parts whose worker is gone, may be claimed. The claim is a
+    compare-and-set on (status, attempts): two workers never both hold a part, whatever the
+    database; on PostgreSQL, rows another worker is claiming are skipped, not waited for."""
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = (RunPart.objects.select_for_update(skip_locked=True)
+                      .filter(run=run, status__in=[RunStatus.QUEUED, RunStatus.RUNNING],
+                              attempts__lt=MAX_ATTEMPTS).order_by("number"))
+        if part_id is not None:
+            candidates = candidates.filter(pk=part_id)
+        claimed = None
+        for part in candidates:
+            if not _claimable(part, now):
+                continue
+            if RunPart.objects.filter(pk=part.pk, status=part.status,
+                                      attempts=part.attempts).update(
+                    status=RunStatus.RUNNING, attempts=part.attempts + 1, worker=this_worker(),
+                    heartbeat_at=now, started_at=part.started_at or now, error=""):
+                claimed = RunPart.objects.get(pk=part.pk)
+                break
+    if claimed is not None:
+        # Claiming is progress: the run is not stale while its parts are taken. (After the
+        # claim's transaction: part rows are never locked while waiting for the run's row.)
+        FeedRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
+    return claimed
+
+
+def work_parts(run: FeedRun, *, batch_size: int = DEFAULT_BATCH,
+               progress: Progress | None = None,
+               fail_after_batches: int | None = None) -> int:
+    """A worker's loop: claim and process parts of ``run`` until none is left to claim.
+    A part that fails is left failed (its error recorded) and the loop goes on with the
+    others. Returns how many parts this worker ended."""
+    feed = run.feed
+    ended = 0
+    while (part := _claim_part(run)) is not None:
+        try:
+            _process_part(feed, run, part, batch_size=batch_size, progress=progress,
+                          fail_after_batches=fail_after_batches)
+        except Exception:
+            log.exception("feed %s run %s part %s failed", feed.name, run.pk, part.number)
+        ended += 1
+    return ended
+
+
+def run_part(part_id: int, *, batch_size: int = DEFAULT_BATCH) -> RunPart | None:
+    """Process one part (a Celery task's work): claimed here unless another worker holds
+    it or it is done. Returns the part processed, or None."""
+    part = RunPart.objects.select_related("run__feed").filter(pk=part_id).first()
+    if part is None:
+        return None
+    run = part.run
+    if run.status == RunStatus.FAILED and run.attempts < MAX_ATTEMPTS:
+        # Ended failed while this part waited (another part failed): it goes on.
+        FeedRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(
+            status=RunStatus.RUNNING, finished_at=None, heartbeat_at=timezone.now())
+        run.refresh_from_db()
+    if run.status != RunStatus.RUNNING:
+        return None
+    claimed = _claim_part(run, part_id)
+    if claimed is None:
+        log.info("part %s of run %s is done or held by another worker", part.number, run.pk)
+        return None
+    try:
+        _process_part(run.feed, run, claimed, batch_size=batch_size)
+    except Exception:
+        log.exception("feed %s run %s part %s failed", run.feed.name, run.pk, part.number)
+    return claimed
+
+
+def _process_part(feed, run, part: RunPart, *, batch_size: int, progress=None,
+                  fail_after_batches=None) -> None:
+    from .connectors.parsers.base import Span
+
+    parser = parsers.get(feed.parser)(**feed.parser_params)
+    pipeline = Pipeline(feed, run, batch_size=batch_size, progress=progress,
+                        fail_after_batches=fail_after_batches, part=part)
+    span = Span(part.byte_start, part.byte_end, part.first_line, part.header_bytes)
+    try:
+        pipeline.consume(parser.part_items(Path(run.input_path), part.position, span))
+    except RunTakenOver:
+        log.info("part %s of run %s was taken over by another worker", part.number, run.pk)
+        return
+    except Exception as exc:
+        _finish_part(part, RunStatus.FAILED,
+                     getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+        _end_split_run(run, final=False)
+        raise
+    _finish_part(part, RunStatus.SUCCEEDED)
+    _end_split_run(run, final=False)
+
+
+def _finish_part(part: RunPart, status: str, error: str = "") -> bool:
+    """End the attempt ``part`` holds (fenced on its attempts); whether it was still ours."""
+    part.status, part.finished_at, part.error = status, timezone.now(), error[:5000]
+    return bool(RunPart.objects.filter(pk=part.pk, attempts=part.attempts).update(
+        status=status, finished_at=part.finished_at, error=part.error))
+
+
+def _end_split_run(run: FeedRun, *, final: bool) -> str:
+    """End the split run if its parts are over, exactly once (under the run's row lock, and
+    only from "running"): succeeded when every part has (outputs delivered once it commits);
+    given up when a part used up its attempts; failed (resumable) when no part is left at
+    work: none running in a live worker and, unless ``final`` (no worker will take a queued
+    part now), none queued. Returns the run's status."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = FeedRun.objects.select_for_update().get(pk=run.pk)
+        if current.status != RunStatus.RUNNING:
+            return current.status
+        parts = list(RunPart.objects.filter(run=current))
+        if all(part.status == RunStatus.SUCCEEDED for part in parts):
+            FeedRun.objects.filter(pk=current.pk, status=RunStatus.RUNNING).update(
+                status=RunStatus.SUCCEEDED, finished_at=now, error="",
+                position=max(part.last_line for part in parts))
+            current.refresh_from_db()
+            _clean_spool(current)
+            _deliver_outputs(current)
+            return RunStatus.SUCCEEDED
+        failed = [part for part in parts if part.status == RunStatus.FAILED]
+        given_up = [part for part in failed if part.attempts >= MAX_ATTEMPTS]
+        at_work = [part for part in parts if (part.status == RunStatus.QUEUED and not final)
+                   or (part.status == RunStatus.RUNNING and _owner_alive(part, now))]
+        if not given_up and at_work:
+            return RunStatus.RUNNING
+        reason = "; ".join(_("part %(number)d: %(error)s")
+                           % {"number": part.number, "error": part.error}
+                           for part in failed[:5]) or _(
+            "parts %(numbers)s were not processed") % {"numbers": ", ".join(
+                str(part.number) for part in parts if part.status != RunStatus.SUCCEEDED)}
+        if given_up:
+            FeedRun.objects.filter(pk=current.pk).update(
+                status=RunStatus.FAILED, finished_at=now, attempts=MAX_ATTEMPTS,
+                error=f"{_GIVEN_UP}{reason}"[:5000])
+            RunPart.objects.filter(run=current).exclude(status=RunStatus.SUCCEEDED).update(
+                status=RunStatus.FAILED)
+        else:
+            FeedRun.objects.filter(pk=current.pk).update(status=RunStatus.FAILED,
+                                                         finished_at=now, error=reason[:5000])
+    return RunStatus.FAILED
+
+
+def _work_in_processes(run: FeedRun, workers: int, batch_size: int,
+                       progress: Progress | None) -> None:
+    """Start ``workers`` processes that claim the run's parts until none is left, showing
+    the run's counters as they grow; start more while parts of a worker that died are left
+    (at most MAX_ATTEMPTS rounds: each claim uses one of the part's attempts)."""
+    from django.db import connection, connections
+
+    from .workers import take_parts, take_parts_forked, warm_up
+
+    if "fork" in multiprocessing.get_all_start_methods():
+        warm_up(run.feed)
+        context, target, args = (multiprocessing.get_context("fork"), take_parts_forked,
+                                 (run.pk, batch_size))
+    else:
+        context, target, args = (multiprocessing.get_context("spawn"), take_parts,
+                                 (run.pk, batch_size, str(connection.settings_dict["NAME"])))
+    shown = _Shown(run, progress)
+    for _round in range(MAX_ATTEMPTS):
+        left = _claimable_part_ids(run)
+        if not left:
+            break
+        claims = _claims(run)
+        processes = [context.Process(target=target, args=args,
+                                     name=f"certhub-run-{run.pk}-worker-{number}")
+                     for number in range(min(workers, len(left)))]
+        connections.close_all()  # a forked child must not inherit an open connection
+        for process in processes:
+            process.start()
+        while any(process.is_alive() for process in processes):
+            for process in processes:
+                process.join(timeout=0.5 / len(processes))
+            shown.update()
+        shown.update()
+        for process in processes:
+            if process.exitcode:
+                log.warning("run %s: worker %s ended with %s", run.pk, process.name,
+                            process.exitcode)
+        if _claims(run) == claims:  # the workers could not even claim a part: stop here
+            break
+
+
+def _claims(run: FeedRun) -> int:
+    return sum(RunPart.objects.filter(run=run).values_list("attempts", flat=True))
+
+
+class _Shown:
+    """Feeds the progress callback from the run's counters, which the workers add to."""
+
+    def __init__(self, run: FeedRun, progress: Progress | None):
+        self.run = run
+        self.progress = progress
+        self.read = run.read
+
+    def update(self) -> None:
+        if self.progress is None:
+            return
+        counters = ("read", "parsed", "failed", "duplicates", "routed", "unrouted")
+        values = FeedRun.objects.filter(pk=self.run.pk).values(*counters).first()
+        if not values:
+            return
+        for name in counters:
+            setattr(self.run, name, values[name])
+        if values["read"] > self.read:
+            self.progress(self.run, values["read"] - self.read)
+            self.read = values["read"]
 
 
 def _deliver_outputs(run: FeedRun) -> None:
@@ -394,6 +741,13 @@ def resumable_feed_ids(now: dt.datetime | None = None) -> set[int]:
     resumable = {feed_id for feed_id, status, heartbeat_at, worker in candidates
                  if status != RunStatus.RUNNING or not _owner_alive(
                      FeedRun(heartbeat_at=heartbeat_at, worker=worker), now)}
+    # Parts of a running split run that failed, or whose worker is gone.
+    parts = (RunPart.objects.filter(run__status=RunStatus.RUNNING, attempts__lt=MAX_ATTEMPTS,
+                                    status__in=[RunStatus.FAILED, RunStatus.RUNNING])
+             .values_list("run__feed_id", "status", "heartbeat_at", "worker"))
+    resumable |= {feed_id for feed_id, status, heartbeat_at, worker in parts
+                  if status == RunStatus.FAILED or not _owner_alive(
+                      RunPart(heartbeat_at=heartbeat_at, worker=worker), now)}
     return resumable
 
 
@@ -462,6 +816,13 @@ def export_inbox_csv(user, *, request=None, **filters):
 
 
 def expire_findings(now: dt.datetime | None = None) -> int:
-    """Remove findings past their expiry. Returns how many rows went."""
-    deleted, _per_model = Finding.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    """Remove findings past their expiry, and deduplication blocks older than their feed's
+    window (they can no longer make anything a duplicate). Returns how many findings went."""
+    from .models import DedupeBlock
+
+    now = now or timezone.now()
+    deleted, _per_model = Finding.objects.filter(expires_at__lt=now).delete()
+    for feed_id, hours in Feed.objects.values_list("pk", "dedupe_window_hours"):
+        DedupeBlock.objects.filter(feed_id=feed_id,
+                                   created__lt=now - dt.timedelta(hours=hours)).delete()
     return deleted

@@ -6,6 +6,12 @@ attempt resumes the run after its last committed batch. A run whose worker died 
 is resumed at once (by the redelivered message, or by the next ``run_due_feeds``); one whose
 worker was elsewhere after ``services.STALE_AFTER`` without progress. Each attempt is fenced
 (``FeedRun.attempts``), so two attempts never both commit the same lines.
+
+A large input is split into parts (``services`` explains when): the feed's task plans them
+and sends one ``certhub.feeds.run_part`` per part to the queue it came from, which any worker
+may take; the run ends when its last part does. Parts are acknowledged late, fenced and
+resumed like runs (``RunPart.attempts``); the beat's ``run_due_feeds`` resumes the parts of a
+worker that died.
 """
 
 from __future__ import annotations
@@ -19,8 +25,14 @@ from certhub.core.errors import Conflict
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="certhub.feeds.run_feed")
-def run_feed(feed_id: int, trigger: str = "task", requested_at: str | None = None,
+def _same_queue(task) -> dict:
+    """apply_async options sending a message to the queue ``task`` came from."""
+    queue = (getattr(task.request, "delivery_info", None) or {}).get("routing_key")
+    return {"queue": queue} if queue and not task.request.is_eager else {}
+
+
+@shared_task(name="certhub.feeds.run_feed", bind=True)
+def run_feed(self, feed_id: int, trigger: str = "task", requested_at: str | None = None,
              resume_only: bool = False) -> list[int]:
     """Resume or run one feed. ``requested_at`` (ISO time the run was asked for) makes a
     message delivered twice run the feed once; ``resume_only`` only resumes its unfinished
@@ -34,13 +46,29 @@ def run_feed(feed_id: int, trigger: str = "task", requested_at: str | None = Non
     if feed is None:
         log.warning("feed %s no longer exists", feed_id)
         return []
+    options = _same_queue(self)
+
+    def dispatch(run, part_ids: list[int]) -> None:
+        for part_id in part_ids:
+            run_part.apply_async((part_id,), **options)
+
     try:
         runs = services.run_feed(feed, trigger=trigger, requested_at=dt.datetime.fromisoformat(
-            requested_at) if requested_at else None, resume_only=resume_only)
+            requested_at) if requested_at else None, resume_only=resume_only,
+            dispatch=dispatch)
     except Conflict as exc:
         log.info("%s", exc.message)
         return []
     return [run.pk for run in runs]
+
+
+@shared_task(name="certhub.feeds.run_part")
+def run_part(part_id: int) -> bool:
+    """Process one part of a split run (any worker may take any part). Whether it was this
+    worker's to process (not done already, nor held by another worker)."""
+    from . import services
+
+    return services.run_part(part_id) is not None
 
 
 @shared_task(name="certhub.feeds.run_due_feeds", bind=True)
@@ -55,8 +83,7 @@ def run_due_feeds(self) -> list[int]:
     resumable = services.resumable_feed_ids(now)
     feeds = services.due_feeds(now)
     requested_at = now.isoformat()
-    queue = (getattr(self.request, "delivery_info", None) or {}).get("routing_key")
-    options = {"queue": queue} if queue and not self.request.is_eager else {}
+    options = _same_queue(self)
     for feed in feeds:
         scheduled = bool(feed.schedule) and schedule.is_due(feed.schedule,
                                                              feed.last_started_at, now)

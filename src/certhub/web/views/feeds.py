@@ -197,7 +197,8 @@ def runs(request):
 def run(request, pk: int):
     found = queries.run(request.user, pk)
     context = {"run": found, "active": not found.finished,
-               "routed": queries.routed_per_organisation(found)}
+               "routed": queries.routed_per_organisation(found),
+               "parts": queries.run_parts(found)}
     if request.headers.get("HX-Request") == "true":
         return render(request, "web/feeds/_run_status.html", context)
     context["errors"] = queries.run_errors(found)

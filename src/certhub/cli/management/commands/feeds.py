@@ -2,7 +2,8 @@
 
 load   create or update feeds from a YAML file (a list of definitions, or {feeds: [...]})
 list   the feeds, their source, parser, schedule and last run
-run    resume the feed's unfinished run or collect and process it now (progress bar)
+run    resume the feed's unfinished run or collect and process it now (progress bar);
+       --workers N splits a large input into parts that N worker processes take
 runs   recent runs with their counts
 errors the refused lines of a run, with line numbers and reasons
 """
@@ -31,6 +32,19 @@ def progress_bar(path: Path | None, *, disable: bool = False):
             bar.set_postfix(dup=run.duplicates, failed=run.failed, routed=run.routed,
                             refresh=False)
         yield update
+
+
+def workers_count(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
+
+
+def add_workers_argument(parser) -> None:
+    parser.add_argument("--workers", type=workers_count, default=1, metavar="N",
+                        help="Worker processes sharing a large input (of a parser that "
+                             "allows it), as parts; 1: one pass in this process.")
 
 
 def print_run(stdout, run: FeedRun) -> None:
@@ -64,6 +78,7 @@ class Command(BaseCommand):
         run.add_argument("name")
         run.add_argument("--batch-size", type=int, default=10_000)
         run.add_argument("--no-progress", action="store_true")
+        add_workers_argument(run)
         runs = sub.add_parser("runs", help="Recent runs and their counts.")
         runs.add_argument("name", nargs="?")
         runs.add_argument("--limit", type=int, default=20)
@@ -109,14 +124,14 @@ class Command(BaseCommand):
                 _("enabled") if feed.enabled else _("disabled"),
                 f"{last.status} {last.created:%Y-%m-%d %H:%M}" if last else _("never run")]))
 
-    def _run(self, name: str, batch_size: int, no_progress: bool, **options):
+    def _run(self, name: str, batch_size: int, no_progress: bool, workers: int, **options):
         feed = Feed.objects.filter(name=name).first()
         if feed is None:
             raise CommandError(_("There is no feed %(name)s.") % {"name": name})
         try:
             with progress_bar(None, disable=no_progress) as bar:
                 runs = services.run_feed(feed, trigger="cli", progress=bar,
-                                         batch_size=batch_size)
+                                         batch_size=batch_size, workers=workers)
         except CerthubError:
             raise
         except Exception as exc:

@@ -1,5 +1,6 @@
-"""certhub ingest FILE --parser P [--feed NAME] [--param k=v ...]: run one local file through
-the feed pipeline (parse, enrich, classify, deduplicate, route, store) with a progress bar.
+"""certhub ingest FILE --parser P [--feed NAME] [--param k=v ...] [--workers N]: run one local
+file through the feed pipeline (parse, enrich, classify, deduplicate, route, store) with a
+progress bar. With --workers N a large file is split into parts that N processes take.
 
 Without --feed the findings belong to the feed "ingest-<parser>" (created on first use). Exit
 code 1 with the reason when the input or a parameter is bad, or when the run fails.
@@ -17,7 +18,7 @@ from certhub.feeds import services
 from certhub.feeds.connectors import parsers
 from certhub.feeds.connectors.params import parse_assignments
 
-from .feeds import print_run, progress_bar
+from .feeds import add_workers_argument, print_run, progress_bar
 
 
 class Command(BaseCommand):
@@ -32,9 +33,10 @@ class Command(BaseCommand):
                             help="A parser parameter (repeatable).")
         parser.add_argument("--batch-size", type=int, default=10_000)
         parser.add_argument("--no-progress", action="store_true")
+        add_workers_argument(parser)
 
     def handle(self, *args, file: str, parser: str, feed: str | None, param: list[str],
-               batch_size: int, no_progress: bool, **options):
+               batch_size: int, no_progress: bool, workers: int, **options):
         path = Path(file)
         if not path.exists():
             raise CommandError(_("%(path)s does not exist.") % {"path": file})
@@ -44,7 +46,8 @@ class Command(BaseCommand):
                                           params)
             with progress_bar(path, disable=no_progress) as bar:
                 runs = services.run_feed(target, trigger="cli ingest", input_path=path.resolve(),
-                                         progress=bar, batch_size=batch_size)
+                                         progress=bar, batch_size=batch_size,
+                                         workers=workers)
         except CerthubError as exc:
             raise CommandError(exc.message) from None
         except Exception as exc:

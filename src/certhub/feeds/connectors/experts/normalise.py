@@ -47,11 +47,21 @@ class Normaliser:
     def process(self, events: list[Event], bad: list[Bad]) -> list[Event]:
         kept = []
         append = kept.append
+        space = _SPACE.search
         for event in events:
-            value = event.value.strip()
-            if "[" in value or "(" in value or value[:4].lower() == "hxxp":
-                value = refang(value)
+            value = refang(event.value.strip())  # returns at once when nothing is defanged
             kind = event.value_type or detect(value)
+            if kind == URL and len(value) <= _MAX_VALUE:
+                # The common case inline (a feed is mostly URLs or addresses): the same result
+                # as canonical(URL, value), without the call.
+                scheme, sep, rest = value.partition("://")
+                if sep:
+                    host, slash, path = rest.partition("/")
+                    if host and not space(host):
+                        event.value = f"{scheme.lower()}://{host.lower()}{slash}{path}"
+                        event.value_type = kind
+                        append(event)
+                        continue
             try:
                 value = canonical(kind, value)
             except ValueError as exc:
