@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,7 +56,9 @@ def test_filters(world):
     assert shown(action="delete") == {"deleted by my"}
     assert shown(actor="thai") == {"made by thai"}
     assert shown(object_type="organisation") == {"deleted by my"}
-    today = timezone.localdate()
+    # The page reads dates in the user's zone (here the display zone): "today" is there, not
+    # in UTC (between 16:00 and 24:00 UTC it is already tomorrow in Singapore).
+    today = timezone.localdate(timezone=ZoneInfo(settings.DISPLAY_TIME_ZONE))
     assert "made by thai" in shown(since=today.isoformat(), until=today.isoformat())
     assert shown(until=(today - timedelta(days=2)).isoformat()) == set()
 
