@@ -27,9 +27,19 @@ def _feed_file(path, count: int = 1000):
     return path
 
 
+# Batch ends: the event path batches 200 events; the columnar path 200 physical lines (the
+# header is one), and the lines 201-400 hold the broken line 335, so they are read by the
+# parser, after the 199 events before them go as a batch of their own.
+EVENT_PATH = ([201, 401], 399, [601, 801, 1001])
+COLUMNAR_PATH = ([200, 400], 398, [600, 800, 1000, 1001])
+
+
+@pytest.mark.parametrize(('columnar', 'expected'), [(False, EVENT_PATH), (True, COLUMNAR_PATH)])
 def test_batches_commit_on_the_writer_thread_and_a_crash_there_stops_the_run(
-        transactional_db, world, tmp_path):
+        columnar, expected, transactional_db, world, settings, tmp_path):
     assert not connection.in_atomic_block  # else consume commits on this thread
+    settings.FEEDS_COLUMNAR = columnar
+    crash_positions, kept, resumed_positions = expected
     feed = make_feed("threaded", "urlhaus-csv", _feed_file(tmp_path / "feed.csv"))
     committed_on = []
 
@@ -40,14 +50,14 @@ def test_batches_commit_on_the_writer_thread_and_a_crash_there_stops_the_run(
         services.run_feed(feed, batch_size=200, fail_after_batches=2, progress=progress)
     run = FeedRun.objects.get()
     assert run.status == RunStatus.FAILED
-    assert committed_on == [("certhub-feed-writer", 201), ("certhub-feed-writer", 401)]
-    assert run.position == 401
-    assert Finding.objects.filter(run=run).count() == 399  # line 335 is refused
+    assert committed_on == [("certhub-feed-writer", position) for position in crash_positions]
+    assert run.position == crash_positions[-1]
+    assert Finding.objects.filter(run=run).count() == kept  # line 335 is refused
 
     committed_on.clear()
     [resumed] = services.run_feed(feed, batch_size=200, progress=progress)
     assert resumed.status == RunStatus.SUCCEEDED
-    assert [position for _name, position in committed_on] == [601, 801, 1001]
+    assert [position for _name, position in committed_on] == resumed_positions
     assert {name for name, _position in committed_on} == {"certhub-feed-writer"}
     assert sorted(Finding.objects.filter(run=run).values_list("line", flat=True)) == [
         n for n in range(2, 1002) if n != 335]

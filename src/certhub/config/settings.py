@@ -273,6 +273,9 @@ FEEDS_SPLIT_MIN_BYTES = as_int("CERTHUB_FEEDS_SPLIT_MIN_BYTES", 64 << 20,
                                "that several workers process at once (line-based formats).")
 FEEDS_PART_BYTES = as_int("CERTHUB_FEEDS_PART_BYTES", 48 << 20,
                           "Size (bytes) of a part of a split feed run.")
+FEEDS_COLUMNAR = as_bool("CERTHUB_FEEDS_COLUMNAR", True,
+                         "Parse clean batches of line-based feeds (URLhaus) as columns; off: "
+                         "every line goes the event path (same findings, slower).")
 
 # --- Directory lookup data ------------------------------------------------------------------------
 ASN_DB = declare("CERTHUB_ASN_DB", "",

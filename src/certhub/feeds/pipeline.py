@@ -20,12 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
+from pathlib import Path
 
+import polars as pl
 from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from . import validation
+from .columnar import frames
+from .columnar.lines import line_batches
 from .connectors.events import Bad, Event
 from .connectors.experts import (
     Classifier,
@@ -35,10 +39,12 @@ from .connectors.experts import (
     WarninglistFlagger,
     enrich_observable_index,
 )
+from .connectors.parsers.base import Parser, Span
 from .models import Feed, FeedRun, RunError, RunPart
 from .storage import (
     Same,
     insert_findings,
+    insert_frame,
     json_or_none,
     prepare_connection,
     same_time,
@@ -174,15 +180,55 @@ class Pipeline:
         batch k (on its own database connection) while this thread prepares batch k+1: the
         database's work overlaps Python's. Inside one (a caller's atomic block, a test) every
         batch is committed here, in order, on the caller's connection."""
-        batches = self._batches(items)
+        self._drive(map(self.prepare, self._batches(items)))
+
+    def consume_lines(self, parser: Parser, path: Path, start: int = 0,
+                      span: Span | None = None) -> None:
+        """``consume`` for a parser with a columnar path (``parser.columnar``): the input (or
+        the part ``span``) in batches of physical lines after line ``start``; a clean batch
+        goes as a frame, any other is read by the parser itself and goes as events."""
+        self._drive(self._line_batches(parser, path, start, span))
+
+    def _line_batches(self, parser: Parser, path: Path, start: int, span: Span | None
+                      ) -> Iterator[_Prepared | frames.PreparedFrame]:
+        size = self.batch_size
+        pending = None  # events of clean line batches not yet in a batch of ``size``
+        for batch in line_batches(path, span, size):
+            if batch.last_line <= start:
+                continue
+            events = None if batch.lines is None else parser.columnar(batch.lines,
+                                                                      batch.first_line, start)
+            if events is None:
+                if pending is not None and pending.height:
+                    yield frames.prepare(self, pending)
+                pending = None
+                items = parser.part_items(path, start, batch.span)
+                yield from map(self.prepare, self._batches(items))
+                continue
+            if not events.height:
+                continue
+            pending = events if pending is None else pl.concat([pending, events])
+            while pending.height >= size:  # batches of ``size`` events, as ``_batches`` makes
+                yield frames.prepare(self, pending.slice(0, size))
+                pending = pending.slice(size)
+        if pending is not None and pending.height:
+            yield frames.prepare(self, pending)
+
+    def _drive(self, prepared: Iterable[_Prepared | frames.PreparedFrame]) -> None:
         with _collector_paused():
             if connection.in_atomic_block or not self.overlap:
-                for batch in batches:
-                    self.commit(self.prepare(batch))
+                for batch in prepared:
+                    self._commit_any(batch)
                 return
-            with _Writer(self.commit) as writer:
-                for batch in batches:
-                    writer.submit(self.prepare(batch))
+            with _Writer(self._commit_any) as writer:
+                for batch in prepared:
+                    writer.submit(batch)
+
+    def _commit_any(self, prepared: _Prepared | frames.PreparedFrame) -> None:
+        if type(prepared) is frames.PreparedFrame:
+            self.commit_frame(prepared)
+        else:
+            self.commit(prepared)
 
     def _batches(self, items: Iterable[Event | Bad]) -> Iterator[list[Event | Bad]]:
         batch: list[Event | Bad] = []
@@ -239,16 +285,46 @@ class Pipeline:
                                     failed=len(refused), duplicates=duplicates, routed=routed,
                                     unrouted=unrouted, batch_per_org=batch_per_org)
             enrich_observable_index(self.run, kept)
-            if (self.fail_after_batches is not None
-                    and self.committed_batches >= self.fail_after_batches):
-                raise SimulatedCrash(f"simulated crash after {self.committed_batches} batches")
+            self._crash_hook()
+        self._committed(per_org, position, read=read, parsed=len(events), failed=len(refused),
+                        duplicates=duplicates, routed=routed, unrouted=unrouted)
+
+    def commit_frame(self, prepared: frames.PreparedFrame) -> None:
+        """``commit`` for a batch prepared as a frame (it has no refused lines)."""
+        now = timezone.now()
+        keys = prepared.keys
+        with transaction.atomic():
+            list(Feed.objects.select_for_update().filter(pk=self.feed.pk).values_list("pk"))
+            keep = self.deduplicator.fresh(keys, now)
+            rows = frames.stored_rows(self, prepared, keep, now.replace(tzinfo=None),
+                                      time_adapter())
+            insert_frame(rows)
+            self.deduplicator.record_keys(self.run.pk, keys[keep], now)
+            kept = int(keep.sum())
+            routed = int((keep & prepared.routed).sum())
+            counts = {"read": prepared.read, "parsed": len(keys), "failed": 0,
+                      "duplicates": len(keys) - kept, "routed": routed,
+                      "unrouted": kept - routed}
+            per_org = self._advance(prepared.position, now, **counts,
+                                    batch_per_org=frames.per_organisation(rows))
+            self._crash_hook()
+        self._committed(per_org, prepared.position, **counts)
+
+    def _crash_hook(self) -> None:
+        if (self.fail_after_batches is not None
+                and self.committed_batches >= self.fail_after_batches):
+            raise SimulatedCrash(f"simulated crash after {self.committed_batches} batches")
+
+    def _committed(self, per_org: dict[str, int], position: int, *, read: int, parsed: int,
+                   failed: int, duplicates: int, routed: int, unrouted: int) -> None:
+        """The run's counters after a committed batch (as the database now holds them)."""
         self.committed_batches += 1
         self.per_org = per_org
         run = self.run
         run.position = position
         run.read += read
-        run.parsed += len(events)
-        run.failed += len(refused)
+        run.parsed += parsed
+        run.failed += failed
         run.duplicates += duplicates
         run.routed += routed
         run.unrouted += unrouted

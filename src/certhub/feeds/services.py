@@ -360,7 +360,10 @@ def _process(feed, run, progress, batch_size, fail_after_batches,
     pipeline = Pipeline(feed, run, batch_size=batch_size, progress=progress,
                         fail_after_batches=fail_after_batches)
     try:
-        pipeline.consume(parser.items(Path(run.input_path), start=run.position))
+        if parser.columnar_path and settings.FEEDS_COLUMNAR:
+            pipeline.consume_lines(parser, Path(run.input_path), start=run.position)
+        else:
+            pipeline.consume(parser.items(Path(run.input_path), start=run.position))
     except RunTakenOver:
         raise Conflict(_("Run %(run)d was taken over by another worker.") % {"run": run.pk}) \
             from None
@@ -556,7 +559,10 @@ def _process_part(feed, run, part: RunPart, *, batch_size: int, progress=None,
                         fail_after_batches=fail_after_batches, part=part)
     span = Span(part.byte_start, part.byte_end, part.first_line, part.header_bytes)
     try:
-        pipeline.consume(parser.part_items(Path(run.input_path), part.position, span))
+        if parser.columnar_path and settings.FEEDS_COLUMNAR and not span.header:
+            pipeline.consume_lines(parser, Path(run.input_path), part.position, span)
+        else:
+            pipeline.consume(parser.part_items(Path(run.input_path), part.position, span))
     except RunTakenOver:
         log.info("part %s of run %s was taken over by another worker", part.number, run.pk)
         return

@@ -8,6 +8,7 @@ transaction. Times are naive UTC (the pipeline's convention; Django's connection
 
 from __future__ import annotations
 
+import io
 import json
 from itertools import repeat
 
@@ -103,6 +104,24 @@ def insert_findings(columns: list) -> None:
         marks = ", ".join(["%s"] * len(COLUMNS))
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
                            list(rows))
+
+
+def insert_frame(rows) -> None:
+    """Insert findings given as a polars frame whose columns are COLUMNS, in order (times as
+    text in the writer's convention). PostgreSQL reads the frame's CSV, written in Rust."""
+    if not rows.height:
+        return
+    table = Finding._meta.db_table
+    names = ", ".join(connection.ops.quote_name(name) for name in COLUMNS)
+    if connection.vendor == "postgresql":
+        buffer = io.BytesIO()
+        rows.write_csv(buffer, include_header=False)
+        payload = buffer.getvalue()
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(payload)
+        return
+    insert_findings([column.to_list() for column in rows.iter_columns()])
 
 
 def copy_text(columns: list) -> str:

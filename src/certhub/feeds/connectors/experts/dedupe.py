@@ -75,6 +75,35 @@ class Deduplicator:
                                            .encode(), digest_size=8).digest(), "big",
                                    signed=True)
 
+    def keys_of(self, value_type: str, values: list[str]) -> np.ndarray:
+        """``dedupe_key`` of each value of one type, as an int64 array (the columnar path)."""
+        prefix = f"{self.prefix}{value_type}\x1f"
+        digests = b"".join([blake2b((prefix + value).encode(), digest_size=8).digest()
+                            for value in values])
+        return np.frombuffer(digests, dtype=_PACKED).astype(np.int64)
+
+    def fresh(self, keys: np.ndarray, now: dt.datetime) -> np.ndarray:
+        """Which of ``keys`` to keep (a boolean array): the first of each key in the batch, when
+        the window has not seen it. In the batch's transaction, after the feed row lock."""
+        keep = np.zeros(len(keys), dtype=bool)
+        if not len(keys):
+            return keep
+        _unique, first = np.unique(keys, return_index=True)
+        keep[first] = True
+        if self.window:
+            self._catch_up(now)
+            keep[first] = ~contains(self.seen, keys[first])
+        return keep
+
+    def record_keys(self, run_id: int, keys: np.ndarray, now: dt.datetime) -> None:
+        """Store the block of the batch's new keys (in the batch's transaction)."""
+        if not len(keys) or not self.window:
+            return
+        from ...models import DedupeBlock
+
+        DedupeBlock.objects.create(feed_id=self.feed_id, run_id=run_id, created=now,
+                                   keys=pack(np.unique(keys)))
+
     def process(self, events: list[Event], now: dt.datetime) -> tuple[list[Event], int]:
         """(events not seen before, number of duplicates). Keys must be set (``keys``)."""
         first: dict[int, Event] = {}
@@ -90,14 +119,8 @@ class Deduplicator:
 
     def record(self, run_id: int, events: list[Event], now: dt.datetime) -> None:
         """Store the block of the batch's new keys (in the batch's transaction)."""
-        if not events or not self.window:
-            return
-        from ...models import DedupeBlock
-
-        keys = np.unique(np.fromiter((event.key for event in events), dtype=np.int64,
-                                     count=len(events)))
-        DedupeBlock.objects.create(feed_id=self.feed_id, run_id=run_id, created=now,
-                                   keys=pack(keys))
+        self.record_keys(run_id, np.fromiter((event.key for event in events), dtype=np.int64,
+                                             count=len(events)), now)
 
     def _catch_up(self, now: dt.datetime) -> None:
         """Merge the blocks committed since the last call (all of the window the first time)."""

@@ -184,17 +184,21 @@ class _Index:
 
     def masks(self, events: list[Event], host_masks: dict[str, int]) -> list[int]:
         """``bits`` of every event of a batch, in order (``host_masks``: the caller's cache)."""
-        values = [event.value for event in events]
+        return self.masks_of([event.value for event in events],
+                             [event.value_type for event in events],
+                             [event.ip for event in events], host_masks)
+
+    def masks_of(self, values: list[str], kinds: list[str], ips: list[str | None],
+                 host_masks: dict[str, int]) -> list[int]:
+        """``masks`` of events given as columns (value, value type and address of each)."""
         texts = list(map(str.lower, values))
         masks = list(map(self.exact.get, texts, repeat(0)))
         hash_like = self.hash_like
         for at in compress(range(len(texts)), map(_HASH_LENGTHS.__contains__, map(len, texts))):
             masks[at] = hash_like.get(texts[at], 0)
-        kinds = [event.value_type for event in events]
         addresses = [ip or (value if kind in _ADDRESS_TYPES else value.partition("/")[0]
                             if kind == PREFIX else None)
-                     for ip, kind, value in zip([event.ip for event in events], kinds, values,
-                                                strict=True)]
+                     for ip, kind, value in zip(ips, kinds, values, strict=True)]
         self._add_address_masks(addresses, masks)
         self._add_host_masks(kinds, texts, addresses, masks, host_masks)
         return masks
@@ -293,6 +297,29 @@ class WarninglistFlagger:
     @property
     def available(self) -> bool:
         return self.index is not None
+
+    def flags_of(self, values: list[str], kinds: list[str], ips: list[str | None]
+                 ) -> list[tuple[str, ...]] | None:
+        """The lists holding each event given as columns (empty tuples when none); None when
+        no event is on any list (most batches) or flagging is off."""
+        index = self.index
+        if index is None or not values:
+            return None
+        if len(self._host_masks) > HOST_CACHE_SIZE:
+            self._host_masks.clear()
+        masks = index.masks_of(values, kinds, ips, self._host_masks)
+        found = None
+        names_cache = self._names
+        for at in compress(range(len(masks)), masks):
+            signature = (masks[at], kinds[at])
+            names = names_cache.get(signature)
+            if names is None:
+                names = names_cache[signature] = index.names_for(*signature)
+            if names:
+                if found is None:
+                    found = [()] * len(values)
+                found[at] = names
+        return found
 
     def process(self, events: list[Event]) -> None:
         index = self.index

@@ -58,6 +58,12 @@ class URLhausCsv(Parser):
               help=gettext_lazy("Skip URLs whose status is not 'online'.")),
     )
     splittable = True
+    columnar_path = True
+
+    def columnar(self, lines, first_line: int, after: int):
+        from ...columnar import urlhaus
+
+        return urlhaus.frame(lines, first_line, after, online_only=self.options["online_only"])
 
     def items(self, path: Path, start: int = 0, span: Span | None = None) -> Iterator[Item]:
         online_only = self.options["online_only"]

@@ -60,8 +60,17 @@ class Parser:
     # Records never span lines: a large input may be read as parts by several workers.
     splittable: ClassVar[bool] = False
 
+    # The parser has a columnar path (``columnar``; see the feeds.columnar package).
+    columnar_path: ClassVar[bool] = False
+
     def items(self, path: Path, start: int = 0, span: Span | None = None) -> Iterator[Item]:
         raise NotImplementedError
+
+    def columnar(self, lines, first_line: int, after: int):
+        """The events of a batch of lines (a polars Series, the first being physical line
+        ``first_line``) after line ``after``, as the frame ``feeds.columnar`` describes, when
+        every line is plainly well-formed; None otherwise (``items`` then reads them)."""
+        return None
 
     def open_text(self, path: Path, span: Span | None = None) -> TextIO:
         # utf-8-sig: some feeds start with a byte-order mark; undecodable bytes become U+FFFD
