@@ -44,7 +44,6 @@ from .models import Feed, FeedRun, RunError, RunPart
 from .storage import (
     Same,
     insert_findings,
-    insert_frame,
     json_or_none,
     prepare_connection,
     same_time,
@@ -296,9 +295,7 @@ class Pipeline:
         with transaction.atomic():
             list(Feed.objects.select_for_update().filter(pk=self.feed.pk).values_list("pk"))
             keep = self.deduplicator.fresh(keys, now)
-            rows = frames.stored_rows(self, prepared, keep, now.replace(tzinfo=None),
-                                      time_adapter())
-            insert_frame(rows)
+            batch_per_org = frames.store(self, prepared, keep, now.replace(tzinfo=None))
             self.deduplicator.record_keys(self.run.pk, keys[keep], now)
             kept = int(keep.sum())
             routed = int((keep & prepared.routed).sum())
@@ -306,7 +303,7 @@ class Pipeline:
                       "duplicates": len(keys) - kept, "routed": routed,
                       "unrouted": kept - routed}
             per_org = self._advance(prepared.position, now, **counts,
-                                    batch_per_org=frames.per_organisation(rows))
+                                    batch_per_org=batch_per_org)
             self._crash_hook()
         self._committed(per_org, prepared.position, **counts)
 

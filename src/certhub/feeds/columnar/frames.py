@@ -10,13 +10,22 @@ and is a URL (the only value type ``urlhaus.frame`` makes).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import polars as pl
+from django.db import connection
 
 from ..connectors.events import URL
-from ..storage import COLUMNS, json_or_none
+from ..storage import COLUMNS, Same, insert_findings, insert_frame, json_or_none, time_adapter
+
+# The frame's columns that become columns of the findings table (under another name for one).
+_SOURCE = {"observed_at": "observed"}
+_PER_ROW = ("line", "raw", "observed", "value", "ip", "asn", "country", "extra", "warninglists",
+            "dedupe_key", "organisation_id", "rule")
+_NUMBERS = frozenset({"feed_id", "run_id", "port"})
 
 
 @dataclass
@@ -30,6 +39,9 @@ class PreparedFrame:
     routed: np.ndarray
     read: int
     position: int
+    # The rows' own columns as Python lists, made here for a database written row by row
+    # (SQLite), so that the writer thread only binds them.
+    lists: dict[str, list] | None = None
 
 
 def prepare(pipeline, events: pl.DataFrame) -> PreparedFrame:
@@ -37,31 +49,20 @@ def prepare(pipeline, events: pl.DataFrame) -> PreparedFrame:
     values = events["value"].to_list()
     ips = events["ip"].to_list()
     count = len(values)
-    kinds = [URL] * count
     keys = pipeline.deduplicator.keys_of(URL, values)
-    flags = pipeline.flagger.flags_of(values, kinds, ips)
-    flag_texts = (None if flags is None else
-                  [json_or_none(list(names)) if names else None for names in flags])
-    lookups = [ip or value for ip, value in zip(ips, values, strict=True)]
-    routes = pipeline.router.routes_of(lookups, [ip is not None for ip in ips])
-    countries: list[str | None] = [None] * count
-    asns: list[int | None] = [None] * count
-    organisations: list[int | None] = [None] * count
-    rules = [""] * count
-    routed = np.zeros(count, dtype=bool)
-    several = []
-    for at, route in enumerate(routes):
-        if route is None:
-            continue
-        country, asn, matches = route
-        countries[at] = country or None
-        asns[at] = asn
-        if matches:
-            routed[at] = True
-            organisations[at] = matches[0].organisation_id
-            rules[at] = matches[0].rule
-            if len(matches) > 1:
-                several.append(at)
+    flag_texts = _flags(pipeline.flagger, events, values, ips)
+    lookup = events.select(key=pl.coalesce("ip", "value"), address=pl.col("ip").is_not_null())
+    distinct = lookup.unique("key")
+    routes = pipeline.router.routes_of(lookup["key"].to_list(),
+                                       dict(distinct.iter_rows()))
+    countries = [route[0] or None if route else None for route in routes]
+    asns = [route[1] if route else None for route in routes]
+    found = [route[2] if route else () for route in routes]
+    routed = np.fromiter(map(bool, found), dtype=bool, count=count)
+    first = [matches[0] if matches else None for matches in found]
+    organisations = [match.organisation_id if match else None for match in first]
+    rules = [match.rule if match else "" for match in first]
+    several = [at for at in np.flatnonzero(routed).tolist() if len(found[at]) > 1]
     rows = events.with_columns(
         pl.Series("event", np.arange(count, dtype=np.int64)),
         pl.Series("dedupe_key", keys, dtype=pl.Int64),
@@ -74,7 +75,30 @@ def prepare(pipeline, events: pl.DataFrame) -> PreparedFrame:
         rows, organisations, rules = _fan_out(rows, routes, organisations, rules, several)
     rows = rows.with_columns(pl.Series("organisation_id", organisations, dtype=pl.Int64),
                              pl.Series("rule", rules, dtype=pl.String))
-    return PreparedFrame(rows, keys, routed, count, int(events["line"][-1]))
+    prepared = PreparedFrame(rows, keys, routed, count, int(events["line"][-1]))
+    if connection.vendor != "postgresql":
+        prepared.lists = {name: rows[name].to_list() for name in _PER_ROW}
+    return prepared
+
+
+def _flags(flagger, events: pl.DataFrame, values: list[str], ips: list[str | None]
+           ) -> list[str | None] | None:
+    """Warning-list flags of the batch's URLs as JSON texts (None: none flagged). The lower-case
+    URLs and their hosts are computed on the columns (as ``warninglists._url_host``)."""
+    if not flagger.available:
+        return None
+    lower = pl.col("value").str.to_lowercase()
+    host = (lower.str.splitn("://", 2).struct.field("field_1")
+            .str.splitn("/", 2).struct.field("field_0").str.replace(r"^.*@", ""))
+    columns = events.select(lower=lower, host=host).select(
+        "lower", host=pl.when(pl.col("host").str.count_matches(":", literal=True) == 1)
+        .then(pl.col("host").str.replace(r":[^:]*$", ""))
+        .otherwise(pl.col("host").str.strip_chars("[]")))
+    flags = flagger.flags_of(values, [URL] * len(values), ips,
+                             texts=columns["lower"].to_list(), hosts=columns["host"].to_list())
+    if flags is None:
+        return None
+    return [json_or_none(list(names)) if names else None for names in flags]
 
 
 def _fan_out(rows: pl.DataFrame, routes: list, organisations: list, rules: list,
@@ -96,24 +120,33 @@ def _fan_out(rows: pl.DataFrame, routes: list, organisations: list, rules: list,
     return rows[order], orgs, names
 
 
-def stored_rows(pipeline, prepared: PreparedFrame, keep: np.ndarray,
-                now: dt.datetime, as_time) -> pl.DataFrame:
-    """The rows of the kept events, laid out as ``storage.COLUMNS``."""
+def store(pipeline, prepared: PreparedFrame, keep: np.ndarray, now: dt.datetime
+          ) -> dict[str, int]:
+    """Insert the rows of the kept events (``keep``: per event); returns rows per
+    organisation id. In the batch's transaction."""
     rows = prepared.rows
-    if not keep.all():
-        rows = rows.filter(pl.Series(keep).gather(rows["event"]))
+    kept_rows = keep if len(keep) == rows.height else keep[rows["event"].to_numpy()]
+    as_time = time_adapter()
     feed = pipeline.feed
     taxonomy, kind = pipeline.classifier.default
-    constants = {"feed_id": pl.lit(feed.pk, pl.Int64), "run_id": pl.lit(pipeline.run.pk, pl.Int64),
-                 "created": pl.lit(str(as_time(now))),
-                 "expires_at": pl.lit(str(as_time(now + pipeline.expiry))),
-                 "observed_at": pl.col("observed"), "taxonomy": pl.lit(taxonomy),
-                 "type": pl.lit(kind), "value_type": pl.lit(URL),
-                 "port": pl.lit(None, pl.Int64), "tlp": pl.lit(feed.tlp)}
-    return rows.select([constants.get(name, pl.col(name)).alias(name) for name in COLUMNS])
-
-
-def per_organisation(rows: pl.DataFrame) -> dict[str, int]:
-    counts = (rows.filter(pl.col("organisation_id").is_not_null())
-              .group_by("organisation_id").len())
-    return {str(organisation): count for organisation, count in counts.iter_rows()}
+    constants = {"feed_id": feed.pk, "run_id": pipeline.run.pk, "created": as_time(now),
+                 "expires_at": as_time(now + pipeline.expiry), "taxonomy": taxonomy,
+                 "type": kind, "value_type": URL, "port": None, "tlp": feed.tlp}
+    if prepared.lists is None:  # PostgreSQL: the frame as CSV
+        if not kept_rows.all():
+            rows = rows.filter(pl.Series(kept_rows))
+        literals = {name: pl.lit(value, pl.Int64) if name in _NUMBERS
+                    else pl.lit(str(value), pl.String) for name, value in constants.items()}
+        insert_frame(rows.select([literals[name].alias(name) if name in literals
+                                  else pl.col(_SOURCE.get(name, name)).alias(name)
+                                  for name in COLUMNS]))
+        organisations = rows["organisation_id"].drop_nulls().to_list()
+    else:
+        lists = prepared.lists
+        if not kept_rows.all():
+            mask = kept_rows.tolist()
+            lists = {name: list(compress(column, mask)) for name, column in lists.items()}
+        insert_findings([Same(constants[name]) if name in constants
+                         else lists[_SOURCE.get(name, name)] for name in COLUMNS])
+        organisations = [org for org in lists["organisation_id"] if org is not None]
+    return {str(organisation): count for organisation, count in Counter(organisations).items()}

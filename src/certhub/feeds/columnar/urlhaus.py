@@ -22,6 +22,8 @@ ROW = "^" + ",".join(f'"(?P<{name}>[^"\\\\\\x00-\\x1f]*)"' for name in _NAMES) +
 _DEFANGED = (r"(?i)^hxxp|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[://\]|\[@\]|\[at\]|"
              r"\(at\)")
 _URL = r"^(?P<scheme>.*?)://(?P<host>[^/]+)(?P<rest>.*)$"
+# Scheme (up to the first "://") and host (up to the next "/") hold no upper-case letter.
+_LOWER_SCHEME_AND_HOST = r"^[^A-Z]*?://[^/A-Z]*(?:/|$)"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"^(?:{_OCTET}\.){{3}}{_OCTET}$"
 # Python's fromisoformat refuses a 60th second, which the Rust parser takes as a leap second.
@@ -62,16 +64,13 @@ def frame(lines: pl.Series, first_line: int, after: int, *, online_only: bool
         return None
     if online_only:
         rows = rows.filter(pl.col("status") == "online")
-    parts = url.str.extract_groups(_URL)
     host_note = (pl.when((pl.col("host") != "") & (pl.col("host") != ip))
                  .then(pl.concat_str(pl.lit(',"host":"'), pl.col("host"), pl.lit('"')))
                  .otherwise(pl.lit("")))
-    return rows.select(
+    events = rows.select(
         "line",
         raw=pl.col("text").str.slice(0, RAW_MAX),
-        value=pl.concat_str(parts.struct.field("scheme").str.to_lowercase(), pl.lit("://"),
-                            parts.struct.field("host").str.to_lowercase(),
-                            parts.struct.field("rest")),
+        value=url,
         ip=pl.when(ip == "").then(None).otherwise(ip),
         asn=pl.when(asn == "").then(None).otherwise(asn).cast(pl.Int64),
         country="country",
@@ -79,3 +78,19 @@ def frame(lines: pl.Series, first_line: int, after: int, *, online_only: bool
         extra=pl.concat_str(pl.lit('{"url_status":"'), pl.col("status"), pl.lit('","threat":"'),
                             pl.col("threat"), pl.lit('"'), host_note, pl.lit("}")),
     )
+    return _lower_scheme_and_host(events)
+
+
+def _lower_scheme_and_host(events: pl.DataFrame) -> pl.DataFrame:
+    """Normaliser's URL form: scheme and host in lower case. Most URLs have them so already;
+    the others are rewritten in Python (the same partitions as the Normaliser's)."""
+    values = events["value"]
+    upper = (~values.str.contains(_LOWER_SCHEME_AND_HOST)).arg_true()
+    if not len(upper):
+        return events
+    fixed = []
+    for value in values.gather(upper).to_list():
+        scheme, _sep, rest = value.partition("://")
+        host, slash, path = rest.partition("/")
+        fixed.append(f"{scheme.lower()}://{host.lower()}{slash}{path}")
+    return events.with_columns(values.scatter(upper, fixed))

@@ -30,28 +30,19 @@ class Router:
     def __init__(self):
         self.cache: dict[str, Route | None] = {}  # None: not a lookup value, routed nowhere
 
-    def routes_of(self, keys: list[str], addresses: list[bool]) -> list[Route | None]:
-        """The route of each lookup value (its event's address, else its value; ``addresses``:
-        whether each is an address or prefix), for events given as columns."""
+    def routes_of(self, keys: list[str], addresses: dict[str, bool]) -> list[Route | None]:
+        """The route of each lookup value (its event's address, else its value), for events
+        given as columns; ``addresses``: each distinct value, whether it is an address (or
+        prefix)."""
         cache = self.cache
-        missing = self._missing_keys(keys, addresses)
+        missing = {key: is_address for key, is_address in addresses.items()
+                   if key not in cache}
+        if len(cache) + len(missing) > CACHE_SIZE:
+            cache.clear()
+            missing = addresses
         if missing:
-            if len(cache) + len(missing) > CACHE_SIZE:
-                cache.clear()
-                missing = self._missing_keys(keys, addresses)
-            if len(missing) > CACHE_SIZE:  # a batch of mostly new values: no cache at all
-                routes = _routes(missing)
-                return list(map(routes.__getitem__, keys))
             cache.update(_routes(missing))
         return list(map(cache.__getitem__, keys))
-
-    def _missing_keys(self, keys: list[str], addresses: list[bool]) -> dict[str, bool]:
-        cache = self.cache
-        missing: dict[str, bool] = {}
-        for key, is_address in zip(keys, addresses, strict=True):
-            if key not in cache and key not in missing:
-                missing[key] = is_address
-        return missing
 
     def process(self, events: list[Event]) -> None:
         targets = [event for event in events if event.ip or event.value_type not in HASH_TYPES]

@@ -28,6 +28,7 @@ import json
 import threading
 from bisect import bisect_right
 from itertools import compress, repeat
+from operator import ne
 from pathlib import Path
 from socket import AF_INET, AF_INET6, inet_pton
 
@@ -189,9 +190,13 @@ class _Index:
                              [event.ip for event in events], host_masks)
 
     def masks_of(self, values: list[str], kinds: list[str], ips: list[str | None],
-                 host_masks: dict[str, int]) -> list[int]:
-        """``masks`` of events given as columns (value, value type and address of each)."""
-        texts = list(map(str.lower, values))
+                 host_masks: dict[str, int], *, texts: list[str] | None = None,
+                 hosts: list[str] | None = None) -> list[int]:
+        """``masks`` of events given as columns (value, value type and address of each).
+        The columnar path computes on whole columns, and passes, the lower-case values
+        (``texts``) and, when every event is a URL, their hosts as ``_url_host`` gives them."""
+        if texts is None:
+            texts = list(map(str.lower, values))
         masks = list(map(self.exact.get, texts, repeat(0)))
         hash_like = self.hash_like
         for at in compress(range(len(texts)), map(_HASH_LENGTHS.__contains__, map(len, texts))):
@@ -200,8 +205,24 @@ class _Index:
                             if kind == PREFIX else None)
                      for ip, kind, value in zip(ips, kinds, values, strict=True)]
         self._add_address_masks(addresses, masks)
-        self._add_host_masks(kinds, texts, addresses, masks, host_masks)
+        if hosts is None:
+            self._add_host_masks(kinds, texts, addresses, masks, host_masks)
+        else:
+            self._add_url_host_masks(hosts, addresses, masks, host_masks)
         return masks
+
+    def _add_url_host_masks(self, hosts: list[str], addresses: list[str | None],
+                            masks: list[int], cache: dict[str, int]) -> None:
+        """``_add_host_masks`` for URLs whose hosts are given: only those that are names (not
+        their event's address, as on most URLs of a feed) are looked at in Python."""
+        host_mask = self._host_mask
+        for at in compress(range(len(hosts)), map(ne, hosts, addresses)):
+            host = hosts[at]
+            if host:
+                mask = cache.get(host)
+                if mask is None:
+                    mask = cache[host] = host_mask(host)
+                masks[at] |= mask
 
     def _add_address_masks(self, addresses: list[str | None], masks: list[int]) -> None:
         v4 = [at for at, address in enumerate(addresses) if address and ":" not in address]
@@ -298,16 +319,18 @@ class WarninglistFlagger:
     def available(self) -> bool:
         return self.index is not None
 
-    def flags_of(self, values: list[str], kinds: list[str], ips: list[str | None]
+    def flags_of(self, values: list[str], kinds: list[str], ips: list[str | None], *,
+                 texts: list[str] | None = None, hosts: list[str] | None = None
                  ) -> list[tuple[str, ...]] | None:
         """The lists holding each event given as columns (empty tuples when none); None when
-        no event is on any list (most batches) or flagging is off."""
+        no event is on any list (most batches) or flagging is off. ``texts``, ``hosts``: see
+        ``_Index.masks_of``."""
         index = self.index
         if index is None or not values:
             return None
         if len(self._host_masks) > HOST_CACHE_SIZE:
             self._host_masks.clear()
-        masks = index.masks_of(values, kinds, ips, self._host_masks)
+        masks = index.masks_of(values, kinds, ips, self._host_masks, texts=texts, hosts=hosts)
         found = None
         names_cache = self._names
         for at in compress(range(len(masks)), masks):
