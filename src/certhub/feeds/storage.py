@@ -94,8 +94,15 @@ def insert_findings(columns: list) -> None:
     rows = zip(*(repeat(column.value) if isinstance(column, Same) else column
                  for column in columns), strict=False)  # Same columns repeat without end
     if connection.vendor == "sqlite":
+        # Columns the same in every row are written into the statement: each parameter is
+        # bound holding the GIL, which the thread preparing the next batch is waiting for.
+        literals = [_sqlite_literal(column.value) if isinstance(column, Same) else None
+                    for column in columns]
+        marks = ", ".join(literal or "?" for literal in literals)
+        rows = zip(*(repeat(column.value) if isinstance(column, Same) else column
+                     for column, literal in zip(columns, literals, strict=True)
+                     if literal is None), strict=False)  # Same columns repeat without end
         connection.ensure_connection()
-        marks = ", ".join("?" * len(COLUMNS))
         connection.connection.executemany(
             f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
         return
@@ -122,6 +129,18 @@ def insert_frame(rows) -> None:
             copy.write(payload)
         return
     insert_findings([column.to_list() for column in rows.iter_columns()])
+
+
+def _sqlite_literal(value) -> str | None:
+    """``value`` as an SQLite literal (NULL, an integer or a quoted text); None for other
+    values (bound as parameters)."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 def copy_text(columns: list) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
+from operator import is_not
 
 import numpy as np
 import polars as pl
@@ -51,10 +52,10 @@ def prepare(pipeline, events: pl.DataFrame) -> PreparedFrame:
     count = len(values)
     keys = pipeline.deduplicator.keys_of(URL, values)
     flag_texts = _flags(pipeline.flagger, events, values, ips)
-    lookup = events.select(key=pl.coalesce("ip", "value"), address=pl.col("ip").is_not_null())
-    distinct = lookup.unique("key")
-    routes = pipeline.router.routes_of(lookup["key"].to_list(),
-                                       dict(distinct.iter_rows()))
+    lookups = [ip or value for ip, value in zip(ips, values, strict=True)]
+    # Each distinct lookup value, whether it is an address (the event's own address is one).
+    addresses = dict(zip(lookups, map(is_not, ips, repeat(None)), strict=True))
+    routes = pipeline.router.routes_of(lookups, addresses)
     countries = [route[0] or None if route else None for route in routes]
     asns = [route[1] if route else None for route in routes]
     found = [route[2] if route else () for route in routes]
@@ -77,7 +78,15 @@ def prepare(pipeline, events: pl.DataFrame) -> PreparedFrame:
                              pl.Series("rule", rules, dtype=pl.String))
     prepared = PreparedFrame(rows, keys, routed, count, int(events["line"][-1]))
     if connection.vendor != "postgresql":
-        prepared.lists = {name: rows[name].to_list() for name in _PER_ROW}
+        if several:
+            prepared.lists = {name: rows[name].to_list() for name in _PER_ROW}
+        else:  # one row per event: the lists made above serve as they are
+            prepared.lists = {
+                **{name: rows[name].to_list() for name in ("line", "raw", "observed", "asn",
+                                                           "country", "extra")},
+                "value": values, "ip": ips, "dedupe_key": keys.tolist(),
+                "warninglists": [None] * count if flag_texts is None else flag_texts,
+                "organisation_id": organisations, "rule": rules}
     return prepared
 
 
