@@ -52,6 +52,37 @@ def test_tricky_text_round_trips(world, tmp_path):
     assert values[2][2] == {"a": "\\N"}
 
 
+@pytest.mark.parametrize("count", [1, 2047, 5000])
+def test_large_batches_and_constant_columns_round_trip(count, world, tmp_path):
+    """SQLite writes many rows a statement (as many as it takes parameters for, the rest in
+    powers of two) with the columns the same in every row as literals: a quote in one, and
+    every row's place, survive."""
+    feed = make_feed("many", "urlhaus-csv", tmp_path / "none.csv")
+    feed.tlp = "amber"
+    run = FeedRun.objects.create(feed=feed, status=RunStatus.SUCCEEDED)
+    values = [f"http://1.0.128.{n % 250}/{n}" for n in range(count)]
+    columns = _columns(feed, run, values, extras=[None] * count)
+    columns[COLUMNS.index("country")] = Same("T'")  # not a country: a quote to escape
+    columns[COLUMNS.index("rule")] = Same("it's")
+    insert_findings(columns)
+    stored = list(Finding.objects.filter(run=run).order_by("line").values_list(
+        "line", "value", "port", "country", "rule", "taxonomy", "feed_id"))
+    assert stored == [(n + 1, values[n], None if n % 2 else 443, "T'", "it's",
+                       "malicious-code", feed.pk) for n in range(count)]
+    assert len({row[0] for row in stored}) == count
+
+
+def test_statement_sizes_recur():
+    from certhub.feeds.storage import _chunks
+
+    for count, per in [(10_000, 1489), (9_999, 1489), (1, 1489), (3_000, 1000), (0, 7)]:
+        chunks = _chunks(count, per)
+        assert [start for start, _size in chunks] == [
+            sum(size for _start, size in chunks[:at]) for at in range(len(chunks))]
+        assert sum(size for _start, size in chunks) == count
+        assert all(size == per or size & (size - 1) == 0 for _start, size in chunks)
+
+
 def _vendor() -> str:
     from django.db import connection
 
