@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import polars as pl
 import pytest
 from tests.conftest import add_constituency
@@ -192,3 +193,26 @@ def test_a_rerun_on_the_columnar_path_creates_nothing_new(world, tmp_path):
     assert first.parsed == second.parsed == len(CLEAN) * 50
     assert Finding.objects.filter(run=second).count() == 0
     assert second.duplicates == second.parsed
+
+
+def test_warning_list_masks_from_columns_equal_the_event_path():
+    from certhub.feeds.connectors.experts.warninglists import index
+
+    lists = index()
+    if lists is None:
+        pytest.skip("the warning lists (pymispwarninglists) are not installed")
+    ips = ["8.8.8.8", "10.0.0.1", None, "1.1.1.1", "192.168.1.1", "1.0.128.1", "8.8.4.4"]
+    hosts = ["8.8.8.8", "10.0.0.1", "drive.google.com", "one.one.one.one", "192.168.1.1",
+             "example.com", "dns.google"]
+    values = [f"http://user@{host}:8080/Path" for host in hosts]
+    texts = [value.lower() for value in values]
+    numbers = np.array([-1 if ip is None else int.from_bytes(bytes(map(int, ip.split("."))),
+                                                            "big") for ip in ips])
+    kinds = ["url"] * len(values)
+    reference = lists.masks_of(values, kinds, ips, {})
+    assert lists.masks_of(values, kinds, ips, {}, texts=texts, hosts=hosts,
+                          numbers=numbers) == reference
+    # Listed address ranges (resolvers, RFC 1918) give bits even where no name applies to URLs.
+    assert all(reference[at] for at in (0, 1))
+    assert reference == [lists.bits("url", value, ip) for value, ip in zip(values, ips,
+                                                                            strict=True)]

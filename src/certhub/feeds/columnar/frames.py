@@ -3,8 +3,9 @@
 The same experts as the event path, called on columns: the deduplication keys
 (``Deduplicator.keys_of``), warning-list flags (``WarninglistFlagger.flags_of``) and routes
 (``Router.routes_of``, each distinct lookup value once), then the batch's rows written by
-``storage.insert_frame``. Every row of a clean batch has the parser's classification defaults
-and is a URL (the only value type ``urlhaus.frame`` makes).
+``storage.insert_frame`` (PostgreSQL: the frame as CSV) or ``storage.insert_findings`` (SQLite:
+the columns as lists). Every row of a clean batch has the parser's classification defaults and
+is a URL (the only value type ``urlhaus.frame`` makes).
 """
 
 from __future__ import annotations
@@ -99,12 +100,16 @@ def _flags(flagger, events: pl.DataFrame, values: list[str], ips: list[str | Non
     lower = pl.col("value").str.to_lowercase()
     host = (lower.str.splitn("://", 2).struct.field("field_1")
             .str.splitn("/", 2).struct.field("field_0").str.replace(r"^.*@", ""))
-    columns = events.select(lower=lower, host=host).select(
-        "lower", host=pl.when(pl.col("host").str.count_matches(":", literal=True) == 1)
+    octets = pl.col("ip").str.split_exact(".", 3)  # dotted quads (urlhaus.frame checked)
+    number = sum(octets.struct.field(f"field_{at}").cast(pl.Int64) * (1 << 8 * (3 - at))
+                 for at in range(4))
+    columns = events.select(lower=lower, host=host, number=number.fill_null(-1)).select(
+        "lower", "number", host=pl.when(pl.col("host").str.count_matches(":", literal=True) == 1)
         .then(pl.col("host").str.replace(r":[^:]*$", ""))
         .otherwise(pl.col("host").str.strip_chars("[]")))
     flags = flagger.flags_of(values, [URL] * len(values), ips,
-                             texts=columns["lower"].to_list(), hosts=columns["host"].to_list())
+                             texts=columns["lower"].to_list(), hosts=columns["host"].to_list(),
+                             numbers=columns["number"].to_numpy())
     if flags is None:
         return None
     return [json_or_none(list(names)) if names else None for names in flags]

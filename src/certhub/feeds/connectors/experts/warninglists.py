@@ -191,16 +191,22 @@ class _Index:
 
     def masks_of(self, values: list[str], kinds: list[str], ips: list[str | None],
                  host_masks: dict[str, int], *, texts: list[str] | None = None,
-                 hosts: list[str] | None = None) -> list[int]:
+                 hosts: list[str] | None = None, numbers: np.ndarray | None = None
+                 ) -> list[int]:
         """``masks`` of events given as columns (value, value type and address of each).
         The columnar path computes on whole columns, and passes, the lower-case values
-        (``texts``) and, when every event is a URL, their hosts as ``_url_host`` gives them."""
+        (``texts``) and, when every event is a URL, their hosts as ``_url_host`` gives them
+        and their dotted-quad addresses as numbers (-1: none)."""
         if texts is None:
             texts = list(map(str.lower, values))
         masks = list(map(self.exact.get, texts, repeat(0)))
         hash_like = self.hash_like
         for at in compress(range(len(texts)), map(_HASH_LENGTHS.__contains__, map(len, texts))):
             masks[at] = hash_like.get(texts[at], 0)
+        if hosts is not None and numbers is not None:  # URLs: their address is ``ips``
+            self._add_number_masks(numbers, masks)
+            self._add_url_host_masks(hosts, ips, masks, host_masks)
+            return masks
         addresses = [ip or (value if kind in _ADDRESS_TYPES else value.partition("/")[0]
                             if kind == PREFIX else None)
                      for ip, kind, value in zip(ips, kinds, values, strict=True)]
@@ -210,6 +216,16 @@ class _Index:
         else:
             self._add_url_host_masks(hosts, addresses, masks, host_masks)
         return masks
+
+    def _add_number_masks(self, numbers: np.ndarray, masks: list[int]) -> None:
+        """``_add_address_masks`` for dotted-quad addresses given as numbers (-1: none)."""
+        present = np.flatnonzero(numbers >= 0)
+        found, bits = self.v4.lookup_many(np.sort(numbers[present]))
+        if not found:
+            return
+        order = present[np.argsort(numbers[present], kind="stable")]
+        for position, mask in zip(found, bits, strict=True):
+            masks[int(order[position])] |= mask
 
     def _add_url_host_masks(self, hosts: list[str], addresses: list[str | None],
                             masks: list[int], cache: dict[str, int]) -> None:
@@ -320,8 +336,8 @@ class WarninglistFlagger:
         return self.index is not None
 
     def flags_of(self, values: list[str], kinds: list[str], ips: list[str | None], *,
-                 texts: list[str] | None = None, hosts: list[str] | None = None
-                 ) -> list[tuple[str, ...]] | None:
+                 texts: list[str] | None = None, hosts: list[str] | None = None,
+                 numbers: np.ndarray | None = None) -> list[tuple[str, ...]] | None:
         """The lists holding each event given as columns (empty tuples when none); None when
         no event is on any list (most batches) or flagging is off. ``texts``, ``hosts``: see
         ``_Index.masks_of``."""
@@ -330,7 +346,8 @@ class WarninglistFlagger:
             return None
         if len(self._host_masks) > HOST_CACHE_SIZE:
             self._host_masks.clear()
-        masks = index.masks_of(values, kinds, ips, self._host_masks, texts=texts, hosts=hosts)
+        masks = index.masks_of(values, kinds, ips, self._host_masks, texts=texts, hosts=hosts,
+                               numbers=numbers)
         found = None
         names_cache = self._names
         for at in compress(range(len(masks)), masks):
