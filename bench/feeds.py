@@ -13,6 +13,9 @@ With ``--workers N`` (N > 1) the input is split into parts whatever its size and
 processes take them (``run_feed(workers=N)``); their CPU time and the largest worker's peak
 memory are reported apart ("workers_cpu_s", "worker_peak_rss_mb").
 
+Clean URLhaus batches take the columnar path (ADR 0005); ``CERTHUB_FEEDS_COLUMNAR=false``
+measures the event path instead.
+
 The last line printed is one JSON object:
 {"n", "events_per_s", "seconds", "peak_rss_mb", "findings", "duplicates", "database", ...}.
 """
