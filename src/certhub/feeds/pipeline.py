@@ -13,12 +13,10 @@ values) are never split across two transactions.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from operator import attrgetter
 from pathlib import Path
 
@@ -26,6 +24,8 @@ import polars as pl
 from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from certhub.core.gc import collector_paused
 
 from . import validation
 from .columnar import frames
@@ -60,22 +60,6 @@ class RunTakenOver(RuntimeError):
 
 class SimulatedCrash(RuntimeError):
     """Raised by the ``fail_after_batches`` testing hook, as if the worker died mid-batch."""
-
-
-@contextmanager
-def _collector_paused():
-    """A run allocates millions of objects with no reference cycles (events, strings, tuples):
-    the cyclic garbage collector would only rescan them, and the process's long-lived indexes
-    (warning lists, IP data), again and again, for about a tenth of the run's time. Reference
-    counting still frees everything; the collector resumes after the run."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class _Prepared:
@@ -214,7 +198,7 @@ class Pipeline:
             yield frames.prepare(self, pending)
 
     def _drive(self, prepared: Iterable[_Prepared | frames.PreparedFrame]) -> None:
-        with _collector_paused():
+        with collector_paused():
             if connection.in_atomic_block or not self.overlap:
                 for batch in prepared:
                     self._commit_any(batch)

@@ -7,14 +7,13 @@ objects, "why" texts and country names are built once per batch and shared betwe
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
-from contextlib import contextmanager
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from certhub.core.errors import InvalidInput
+from certhub.core.gc import collector_paused
 from certhub.directory import normalise
 
 from . import detect, ipdata
@@ -51,19 +50,10 @@ def resolve_many(values: Iterable[str]) -> list[Resolution]:
     return results
 
 
-@contextmanager
 def _no_gc_pauses(size: int):
-    """A large batch allocates a few objects per value and nothing cyclic: the cyclic
-    collector would only rescan them again and again (a third of the time for 100,000 values).
-    Reference counting still frees everything; the collector runs again afterwards."""
-    if size < 1000 or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+    """No collector pauses for a batch of 1,000 values or more (a third of the time for
+    100,000 values, measured)."""
+    return collector_paused(size >= 1000)
 
 
 def cctld_country(domain: str) -> str | None:
