@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from hashlib import blake2b
+from itertools import compress
 
 import numpy as np
 from django.db import connection
@@ -105,16 +106,10 @@ class Deduplicator:
                                    keys=pack(np.unique(keys)))
 
     def process(self, events: list[Event], now: dt.datetime) -> tuple[list[Event], int]:
-        """(events not seen before, number of duplicates). Keys must be set (``keys``)."""
-        first: dict[int, Event] = {}
-        for event in events:
-            first.setdefault(event.key, event)
-        if not self.window or not first:
-            return list(first.values()), len(events) - len(first)
-        self._catch_up(now)
-        candidates = np.fromiter(first, dtype=np.int64, count=len(first))
-        known = contains(self.seen, candidates).tolist()
-        kept = [event for event, old in zip(first.values(), known, strict=True) if not old]
+        """(events not seen before, number of duplicates): ``fresh`` on the events' keys, which
+        must be set (``keys``)."""
+        keys = np.fromiter((event.key for event in events), dtype=np.int64, count=len(events))
+        kept = list(compress(events, self.fresh(keys, now).tolist()))
         return kept, len(events) - len(kept)
 
     def record(self, run_id: int, events: list[Event], now: dt.datetime) -> None:

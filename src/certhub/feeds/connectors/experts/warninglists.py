@@ -362,18 +362,13 @@ class WarninglistFlagger:
         return found
 
     def process(self, events: list[Event]) -> None:
-        index = self.index
-        if index is None or not events:
+        """``flags_of`` the events, set on each flagged one."""
+        if self.index is None:
             return
-        if len(self._host_masks) > HOST_CACHE_SIZE:
-            self._host_masks.clear()
-        masks = index.masks(events, self._host_masks)
-        names_cache = self._names
-        for at in compress(range(len(masks)), masks):  # the few flagged events only
-            event = events[at]
-            signature = (masks[at], event.value_type)
-            names = names_cache.get(signature)
-            if names is None:
-                names = names_cache[signature] = index.names_for(*signature)
-            if names:
-                event.warninglists = names
+        flags = self.flags_of([event.value for event in events],
+                              [event.value_type for event in events],
+                              [event.ip for event in events])
+        if flags is None:
+            return
+        for at in compress(range(len(flags)), flags):  # the few flagged events only
+            events[at].warninglists = flags[at]
