@@ -1,9 +1,10 @@
 """Writing findings in bulk: one statement per batch, never one per row.
 
 The ORM's bulk_create builds a model instance per row, which costs more than the rest of the
-pipeline together at 100,000 rows a second. Rows are plain tuples here, written with
-``executemany`` on SQLite and ``COPY ... FROM STDIN`` on PostgreSQL, inside the batch's
-transaction. Times are naive UTC (the pipeline's convention; Django's connections use UTC).
+pipeline together at 100,000 rows a second. Rows come as columns here (lists, ``Same`` values
+or a polars frame), written with multi-row ``INSERT`` statements on SQLite and ``COPY ... FROM
+STDIN`` on PostgreSQL, inside the batch's transaction. Times are naive UTC (the pipeline's
+convention; Django's connections use UTC).
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def insert_findings(columns: list) -> None:
     if not lengths or lengths == {0}:
         return
     table = Finding._meta.db_table
+    if connection.vendor == "sqlite":
+        _insert_sqlite(table, columns, lengths.pop())
+        return
     names = ", ".join(connection.ops.quote_name(name) for name in COLUMNS)
     if connection.vendor == "postgresql":
         payload = copy_text(columns).encode()
@@ -98,9 +102,6 @@ def insert_findings(columns: list) -> None:
         return
     rows = zip(*(repeat(column.value) if isinstance(column, Same) else column
                  for column in columns), strict=False)  # Same columns repeat without end
-    if connection.vendor == "sqlite":
-        _insert_sqlite(table, columns, lengths.pop())
-        return
     # Other backends: portable, slower.
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(COLUMNS))

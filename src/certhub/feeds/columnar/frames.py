@@ -139,7 +139,7 @@ def store(pipeline, prepared: PreparedFrame, keep: np.ndarray, now: dt.datetime
     """Insert the rows of the kept events (``keep``: per event); returns rows per
     organisation id. In the batch's transaction."""
     rows = prepared.rows
-    kept_rows = keep if len(keep) == rows.height else keep[rows["event"].to_numpy()]
+    kept_rows = keep[rows["event"].to_numpy()]  # per row (an event may have several)
     as_time = time_adapter()
     feed = pipeline.feed
     taxonomy, kind = pipeline.classifier.default
