@@ -111,6 +111,7 @@ def run(args, vendor: str, path: Path, generated: dict) -> dict:
 
         settings.FEEDS_SPLIT_MIN_BYTES = 0  # split whatever the size: the bench is about workers
     before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the generator is a child too
+    workers_peak = _ChildrenPeak() if args.workers > 1 else None
     started, cpu_started = time.perf_counter(), time.process_time()
     if args.profile:
         import cProfile
@@ -124,6 +125,8 @@ def run(args, vendor: str, path: Path, generated: dict) -> dict:
                                  workers=args.workers)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
+    if workers_peak is not None:
+        workers_peak.stop()
     run = runs[0]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -150,9 +153,45 @@ def run(args, vendor: str, path: Path, generated: dict) -> dict:
         "parts": run.parts.count(),
         "workers_cpu_s": round(max(0.0, children.ru_utime + children.ru_stime - before.ru_utime
                                    - before.ru_stime), 2),
-        # The largest child's: the feed generator's too (it may be the largest).
-        "worker_peak_rss_mb": round(children.ru_maxrss / 1024, 1) if args.workers > 1 else None,
+        # The largest worker's (ru_maxrss of the children would be the generator's).
+        "worker_peak_rss_mb": workers_peak.peak_mb if workers_peak is not None else None,
     }
+
+
+class _ChildrenPeak:
+    """The largest peak resident size (VmHWM) among this process's children, read from /proc
+    four times a second while the run lasts (a peak reached in a worker's last quarter second
+    is missed). Linux only; None elsewhere."""
+
+    def __init__(self):
+        import threading
+
+        self.peak_kib: int | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    @property
+    def peak_mb(self) -> float | None:
+        return None if self.peak_kib is None else round(self.peak_kib / 1024, 1)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _watch(self) -> None:
+        me = str(os.getpid())
+        proc = Path("/proc")
+        while not self.done.wait(0.25):
+            for status in proc.glob("[0-9]*/status"):
+                try:
+                    fields = dict(line.split(":", 1) for line in status.read_text().splitlines()
+                                  if ":" in line)
+                except OSError:
+                    continue  # the process has ended
+                if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+                    peak = int(fields["VmHWM"].split()[0])
+                    self.peak_kib = max(self.peak_kib or 0, peak)
 
 
 def load_directory() -> None:
